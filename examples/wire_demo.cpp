@@ -62,8 +62,13 @@ void show(const char* title, const value& msg, const type_registry& types) {
       frames.feed(frame.data(), frame.size(),
                   [&](const std::uint8_t* data, std::size_t size) {
                     auto back = cdc->decode(data, size);
-                    std::cout << "    decoded: " << to_readable_json(back)
-                              << (back == msg ? "  (equal)" : "  (differs)")
+                    // MsgPack decodes arrays as tuples (like aiomas);
+                    // the readable form shows both as lists.
+                    auto text = to_readable_json(back);
+                    std::cout << "    decoded: " << text
+                              << (text == to_readable_json(msg)
+                                    ? "  (round trip ok)"
+                                    : "  (round trip CHANGED the value)")
                               << "\n";
                   });
     } catch (const wire_error& e) {

@@ -171,6 +171,14 @@ TEST_CASE("JSON rejects malformed input with typed errors") {
   CHECK(dec_error("{'a': 1}") == errc::invalid_json);
   CHECK(dec_error("nan") == errc::invalid_json);
   CHECK(dec_error("[NaN") == errc::invalid_json);
+  // Python rejects these; NaN is a token of its own, not part of a number.
+  CHECK(dec_error("-NaN") == errc::invalid_json);
+  CHECK(dec_error("[-NaN]") == errc::invalid_json);
+  CHECK(dec_error("1NaN") == errc::invalid_json);
+  CHECK(dec_error("[1NaN]") == errc::invalid_json);
+  CHECK(dec_error("[NaNa]") == errc::invalid_json);
+  CHECK(dec_error("[Infinity1]") == errc::invalid_json);
+  CHECK(dec_error(R"({"a" NaN})") == errc::invalid_json);
   CHECK(dec_error("\"\xff\"") == errc::invalid_utf8);
   CHECK(dec_error("\"\xed\xa0\x80\"") == errc::invalid_utf8); // surrogate
   CHECK(dec_error(R"("\ud800")") == errc::invalid_utf8); // lone surrogate

@@ -217,6 +217,22 @@ TEST_CASE("mango ACL decoding is lenient like mango's setattr") {
                   wire_error);
 }
 
+TEST_CASE("MangoMessage keeps unknown keys like mango's setattr") {
+  json_codec cdc;
+  register_mango_types(cdc.types(),
+                       mango_type_ids_for(mango_wire_version::v2_1_4, 11));
+  auto text = R"({"__type__": [-1465703651, {"content": 1, "meta": {}, "x": 2}]})";
+  auto msg = from_value<mango_message>(cdc.decode_text(text), cdc.types());
+  CHECK(msg.content == value{1});
+  CHECK(msg.extra.size() == 1);
+  CHECK(json(to_value(msg, cdc.types())) == text);
+  // A missing meta decodes as None.
+  auto bare = from_value<mango_message>(
+    cdc.decode_text(R"({"__type__": [-1465703651, {"content": 1}]})"),
+    cdc.types());
+  CHECK(bare.meta.is_none());
+}
+
 TEST_CASE("mango id tables and the union of hashed ids") {
   auto v1 = mango_type_ids_for(mango_wire_version::v1);
   CHECK(v1.acl_message == 0);

@@ -48,6 +48,50 @@ TEST_CASE("dict dedup keeps first position and last value") {
   CHECK(d[9].second == value{99});
 }
 
+TEST_CASE("dict keys compare like Python's dict keys") {
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  // Two NaN keys stay two keys (Python: distinct NaN objects).
+  dict d;
+  d.append(nan, "a");
+  d.append(nan, "b");
+  d.append(1, "c");
+  d.dedup();
+  CHECK(d.size() == 3);
+  CHECK(value{d} == value{d});
+  // 1, True and 1.0 are one key; the first key stays, the last value wins.
+  dict e;
+  e.append(1, "int");
+  e.append(true, "bool");
+  e.append(1.0, "float");
+  e.append(0.0, "zero");
+  e.append(-0.0, "negative zero");
+  e.append(false, "false");
+  e.append(value::tuple({1}), "t1");
+  e.append(value::tuple({true}), "t2");
+  e.dedup();
+  REQUIRE(e.size() == 3);
+  CHECK(e[0].first == value{1});
+  CHECK(e[0].second == value{"float"});
+  CHECK(e[1].first == value{0.0});
+  CHECK(e[1].second == value{"false"});
+  CHECK(e[2].second == value{"t2"});
+  // Strings and bytes never collide.
+  dict f;
+  f.append("a", 1);
+  f.append(bytes::from_string("a"), 2);
+  f.dedup();
+  CHECK(f.size() == 2);
+  // Large maps take the hashing path and still keep NaN keys apart.
+  dict g;
+  for (int i = 0; i < 20; ++i)
+    g.append(nan, i);
+  g.append(2.0, "x");
+  g.append(2, "y");
+  g.dedup();
+  CHECK(g.size() == 21);
+  CHECK(g[20].second == value{"y"});
+}
+
 TEST_CASE("to_string renders like Python's repr") {
   dict d;
   d.append(1, value::tuple({"a"}));

@@ -1,6 +1,7 @@
 #include "mas/wire/json_codec.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -76,12 +77,14 @@ public:
         break;
       }
       case k::ext: {
-        check_depth(depth);
+        // An envelope is an object holding an array: two levels on the
+        // wire, as the decoder counts them.
+        check_depth(depth + 1);
         auto& e = *x.get_if<ext>();
         out_ += "{\"__type__\": [";
         append_int(e.type_id());
         out_ += ", ";
-        write(e.repr(), depth + 1);
+        write(e.repr(), depth + 2);
         out_ += "]}";
         break;
       }
@@ -307,15 +310,24 @@ private:
 };
 
 /// Copies `text`, replacing the bare tokens `NaN`, `Infinity` and
-/// `-Infinity` outside strings by `0` and recording them. Returns false if
-/// there is none (the parse error was real).
+/// `-Infinity` by `0` and recording them. A token is replaced only where a
+/// JSON value may start (after `[`, `,`, `:` or at the beginning) and where
+/// it ends at a token boundary, so `1NaN` or `-NaN` stay invalid as in
+/// Python. Returns false if nothing was replaced (the parse error was real).
 bool replace_non_finite(std::string_view text, std::string& out,
                         std::vector<substitution>& subs) {
   out.reserve(text.size());
   std::size_t ordinal = 0;
   std::size_t i = 0;
-  auto starts_with = [&](std::string_view token) {
-    return text.compare(i, token.size(), token) == 0;
+  bool value_may_start = true;
+  auto is_word_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_'
+           || c == '.' || c == '-' || c == '+';
+  };
+  auto token_at = [&](std::string_view token) {
+    return text.compare(i, token.size(), token) == 0
+           && (i + token.size() == text.size()
+               || !is_word_char(text[i + token.size()]));
   };
   while (i < text.size()) {
     auto c = text[i];
@@ -327,39 +339,45 @@ bool replace_non_finite(std::string_view text, std::string& out,
       j = std::min(j + 1, text.size());
       out.append(text.substr(i, j - i));
       i = j;
+      value_may_start = false;
       continue;
     }
-    std::string_view token;
-    double replacement = 0;
-    if (starts_with("NaN")) {
-      token = "NaN";
-      replacement = std::numeric_limits<double>::quiet_NaN();
-    } else if (starts_with("Infinity")) {
-      token = "Infinity";
-      replacement = std::numeric_limits<double>::infinity();
-    } else if (starts_with("-Infinity")) {
-      token = "-Infinity";
-      replacement = -std::numeric_limits<double>::infinity();
-    }
-    if (!token.empty()) {
-      subs.push_back({ordinal++, replacement});
-      out += '0';
-      i += token.size();
-      continue;
+    if (value_may_start) {
+      std::string_view token;
+      double replacement = 0;
+      if (token_at("NaN")) {
+        token = "NaN";
+        replacement = std::numeric_limits<double>::quiet_NaN();
+      } else if (token_at("Infinity")) {
+        token = "Infinity";
+        replacement = std::numeric_limits<double>::infinity();
+      } else if (token_at("-Infinity")) {
+        token = "-Infinity";
+        replacement = -std::numeric_limits<double>::infinity();
+      }
+      if (!token.empty()) {
+        subs.push_back({ordinal++, replacement});
+        out += '0';
+        i += token.size();
+        value_may_start = false;
+        continue;
+      }
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
-      // A number token: copy it whole so its digits count once.
+      // A number token: copy it whole so that it counts once.
       auto j = i + 1;
-      while (j < text.size()
-             && (std::isdigit(static_cast<unsigned char>(text[j]))
-                 || text[j] == '.' || text[j] == 'e' || text[j] == 'E'
-                 || text[j] == '+' || text[j] == '-'))
+      while (j < text.size() && is_word_char(text[j]))
         ++j;
       out.append(text.substr(i, j - i));
       ++ordinal;
       i = j;
+      value_may_start = false;
       continue;
     }
+    if (c == '[' || c == ',' || c == ':')
+      value_may_start = true;
+    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      value_may_start = false;
     out += c;
     ++i;
   }

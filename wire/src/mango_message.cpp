@@ -75,6 +75,8 @@ value ext_type<mango_message>::to_repr(const mango_message& x,
   dict result;
   result.append("content", x.content);
   result.append("meta", x.meta);
+  for (auto& [key, val] : x.extra)
+    result.append(key, val);
   return result;
 }
 
@@ -82,10 +84,15 @@ mango_message ext_type<mango_message>::from_repr(const value& x,
                                                  const type_registry&) {
   auto& xs = x.as_dict();
   mango_message result;
-  if (auto content = xs.find("content"))
-    result.content = *content;
-  if (auto meta = xs.find("meta"))
-    result.meta = *meta;
+  for (auto& [key, val] : xs) {
+    auto name = key.get_if<std::string>();
+    if (name != nullptr && *name == "content")
+      result.content = val;
+    else if (name != nullptr && *name == "meta")
+      result.meta = val;
+    else
+      result.extra.append(key, val);
+  }
   return result;
 }
 

@@ -118,15 +118,105 @@ std::size_t hash_of(const value& x) noexcept {
   return seed;
 }
 
-struct value_hash {
+// -- dict key semantics (Python's) ---------------------------------------------
+
+/// A number key as Python compares it: bool, int and float are one domain
+/// (`1 == True == 1.0`); integral floats equal the int of the same value.
+struct numeric_key {
+  enum { none, integer, uinteger, real } kind = none;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+};
+
+numeric_key numeric_of(const value& x) noexcept {
+  numeric_key result;
+  if (auto b = x.get_if<bool>()) {
+    result.kind = numeric_key::integer;
+    result.i = *b ? 1 : 0;
+  } else if (auto i = x.get_if<std::int64_t>()) {
+    result.kind = numeric_key::integer;
+    result.i = *i;
+  } else if (auto u = x.get_if<std::uint64_t>()) {
+    result.kind = numeric_key::uinteger;
+    result.u = *u;
+  } else if (auto d = x.get_if<double>()) {
+    // Integral floats in range compare (and hash) as ints.
+    if (*d == std::floor(*d) && *d >= -9223372036854775808.0
+        && *d < 9223372036854775808.0) {
+      result.kind = numeric_key::integer;
+      result.i = static_cast<std::int64_t>(*d);
+    } else if (*d == std::floor(*d) && *d >= 0 && *d < 18446744073709551616.0) {
+      result.kind = numeric_key::uinteger;
+      result.u = static_cast<std::uint64_t>(*d);
+    } else {
+      result.kind = numeric_key::real;
+      result.d = *d;
+    }
+  }
+  return result;
+}
+
+/// Python's `x == y` for dict keys. NaN never equals anything (Python keeps
+/// two distinct NaN objects as two keys).
+bool key_equal(const value& x, const value& y) {
+  auto nx = numeric_of(x);
+  auto ny = numeric_of(y);
+  if (nx.kind != numeric_key::none || ny.kind != numeric_key::none) {
+    if (nx.kind != ny.kind)
+      return false;
+    switch (nx.kind) {
+      case numeric_key::integer:
+        return nx.i == ny.i;
+      case numeric_key::uinteger:
+        return nx.u == ny.u;
+      default:
+        return nx.d == ny.d; // false for NaN
+    }
+  }
+  if (x.is_array() && y.is_array()) {
+    auto& xs = x.as_array();
+    auto& ys = y.as_array();
+    if (xs.size() != ys.size())
+      return false;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      if (!key_equal(xs[i], ys[i]))
+        return false;
+    return x.is_tuple() == y.is_tuple();
+  }
+  return x == y;
+}
+
+std::size_t key_hash(const value& x) noexcept {
+  auto n = numeric_of(x);
+  switch (n.kind) {
+    case numeric_key::integer:
+      return std::hash<std::int64_t>{}(n.i);
+    case numeric_key::uinteger:
+      return std::hash<std::uint64_t>{}(n.u);
+    case numeric_key::real:
+      return std::isnan(n.d) ? 0 : std::hash<double>{}(n.d);
+    case numeric_key::none:
+      break;
+  }
+  if (auto xs = x.get_if<array>()) {
+    std::size_t seed = 0x51;
+    for (auto& y : *xs)
+      seed = combine(seed, key_hash(y));
+    return seed;
+  }
+  return hash_of(x);
+}
+
+struct key_ptr_hash {
   std::size_t operator()(const value* x) const noexcept {
-    return hash_of(*x);
+    return key_hash(*x);
   }
 };
 
-struct value_ptr_equal {
+struct key_ptr_equal {
   bool operator()(const value* x, const value* y) const {
-    return *x == *y;
+    return key_equal(*x, *y);
   }
 };
 
@@ -169,9 +259,15 @@ bool operator==(const ext& x, const ext& y) {
 // -- dict ---------------------------------------------------------------------
 
 bool operator==(const dict& x, const dict& y) {
-  // Python compares dicts regardless of order.
+  // Python compares dicts regardless of order. Same order first: cheap, and
+  // it lets keys that never compare equal (NaN) match themselves.
   if (x.size() != y.size())
     return false;
+  auto same_order = true;
+  for (std::size_t i = 0; i < x.size() && same_order; ++i)
+    same_order = x[i].first == y[i].first && x[i].second == y[i].second;
+  if (same_order)
+    return true;
   for (auto& [key, val] : x) {
     auto other = y.find(key);
     if (other == nullptr || !(*other == val))
@@ -200,14 +296,14 @@ value* dict::find(std::string_view key) noexcept {
 
 const value* dict::find(const value& key) const noexcept {
   for (auto& kvp : xs_)
-    if (kvp.first == key)
+    if (key_equal(kvp.first, key))
       return &kvp.second;
   return nullptr;
 }
 
 void dict::insert_or_assign(value key, value val) {
   for (auto& kvp : xs_) {
-    if (kvp.first == key) {
+    if (key_equal(kvp.first, key)) {
       kvp.second = std::move(val);
       return;
     }
@@ -234,12 +330,12 @@ void dict::dedup() {
     bool dup = false;
     for (size_t i = 1; i < n && !dup; ++i)
       for (size_t j = 0; j < i && !dup; ++j)
-        dup = xs_[i].first == xs_[j].first;
+        dup = key_equal(xs_[i].first, xs_[j].first);
     if (!dup)
       return;
   }
   // First pass with all keys intact: where does each entry go?
-  std::unordered_map<const value*, size_t, value_hash, value_ptr_equal> pos;
+  std::unordered_map<const value*, size_t, key_ptr_hash, key_ptr_equal> pos;
   pos.reserve(n);
   std::vector<size_t> target(n);
   size_t unique = 0;

@@ -62,13 +62,15 @@ struct agent_address {
 
 /// mango 2.x's wrapper for non-ACL content: `{"content": ..., "meta": {...}}`.
 /// `meta` carries `sender_id`, `sender_addr`, `receiver_id` and the sender's
-/// keyword arguments. A missing key decodes as None, as in mango.
+/// keyword arguments. A missing key decodes as None, as in mango; other keys
+/// are kept in `extra` and written back after `meta`.
 struct mango_message {
   value content;
   value meta;
+  dict extra = {};
 
   friend bool operator==(const mango_message& x, const mango_message& y) {
-    return x.content == y.content && x.meta == y.meta;
+    return x.content == y.content && x.meta == y.meta && x.extra == y.extra;
   }
 };
 
@@ -93,7 +95,7 @@ struct acl_message {
   value encoding;
   value ontology;
   value reply_with;
-  dict extra;
+  dict extra = {};
 
   friend bool operator==(const acl_message& x, const acl_message& y);
 };

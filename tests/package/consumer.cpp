@@ -1,0 +1,25 @@
+#include <iostream>
+#include <string>
+
+#include "mas/wire/codec.hpp"
+#include "mas/wire/convert.hpp"
+
+struct reading {
+  std::string sensor;
+  double celsius;
+};
+
+MAS_DESCRIBE(reading, sensor, celsius)
+
+int main() {
+  auto codec = mas::wire::make_codec(mas::wire::codec_kind::msgpack_blosc);
+  codec->types().add("reading");
+  auto bytes
+    = codec->encode(mas::wire::to_value(reading{"t1", 21.5}, codec->types()));
+  auto back = mas::wire::from_value<reading>(codec->decode(bytes),
+                                             codec->types());
+  if (back.sensor != "t1" || back.celsius != 21.5)
+    return 1;
+  std::cout << "consumer ok\n";
+  return 0;
+}
