@@ -2,6 +2,7 @@
 //
 //   masctl decode --codec json|msgpack|msgpack-blosc [FILE]
 //   masctl encode --codec json|msgpack|msgpack-blosc [FILE]
+//   masctl call ADDR PATH [ARG ...] [--kwargs JSON] [--codec ...] [--tls ...]
 
 #include <cstdio>
 #include <cstring>
@@ -12,29 +13,42 @@
 #include <string>
 #include <vector>
 
+#include "masctl.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/frame.hpp"
 #include "mas/wire/readable.hpp"
+
+namespace mas::masctl {
 
 namespace {
 
 using namespace mas::wire;
 
-constexpr const char* usage = R"(usage: masctl COMMAND [OPTIONS] [FILE]
+constexpr const char* usage = R"(usage: masctl decode [OPTIONS] [FILE]
+       masctl encode [OPTIONS] [FILE]
+       masctl call ADDR PATH [ARG ...] [OPTIONS]
 
 Read and write streams of aiomas/mango frames (4-byte big-endian length +
-codec payload).
+codec payload), and call aiomas RPC services (e.g. mosaik simulators).
 
 commands:
   decode    read frames from FILE (default: stdin), print one line of
             readable-form JSON per frame
   encode    read readable-form JSON lines from FILE (default: stdin), write
             frames to stdout
+  call      call the RPC function PATH (e.g. addition/add) at ADDR
+            (HOST:PORT, [IPV6]:PORT or unix:PATH) with positional ARGs
+            (each a readable-form JSON value); print the result as one line
+            of readable-form JSON, or the remote error text on stderr
   help      show this text
 
 options:
   --codec NAME          json (default), msgpack or msgpack-blosc
   --max-frame-size N    reject frames above N bytes (default: 67108864)
+  --kwargs JSON         call: keyword arguments, a JSON object
+  --tls CA CERT KEY     call: connect with TLS and client certificates
+                        (aiomas's make_ssl_client_context)
+  --timeout S           call: give up after S seconds (default: 10)
   -h, --help            show this text
 
 readable form (one JSON value per line):
@@ -43,16 +57,10 @@ readable form (one JSON value per line):
   {"$map": [[key, value], ...]}; tuples print as lists; extension values stay
   {"__type__": [id, repr]}.
 
-exit status: 0 on success, 1 if any frame or line was malformed (the error
-names its index and reason), 2 on a usage error.
+exit status: 0 on success; 1 if any frame or line was malformed (the error
+names its index and reason) or the call failed remotely; 2 on a usage error;
+3 if the call could not connect, lost its connection or timed out.
 )";
-
-struct options {
-  std::string command;
-  codec_kind codec = codec_kind::json;
-  std::size_t max_frame_size = default_max_frame_size;
-  std::optional<std::string> file;
-};
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::cerr << "masctl: " << what << "\n(see masctl --help)\n";
@@ -61,6 +69,7 @@ struct options {
 
 options parse_args(int argc, char** argv) {
   options opts;
+  std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto next = [&]() -> std::string {
@@ -84,18 +93,43 @@ options parse_args(int argc, char** argv) {
       } catch (...) {
         usage_error("invalid --max-frame-size '" + str + "'");
       }
-    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+    } else if (arg == "--kwargs") {
+      opts.kwargs = next();
+    } else if (arg == "--tls") {
+      auto ca = next();
+      auto cert = next();
+      auto key = next();
+      opts.tls = {ca, cert, key};
+    } else if (arg == "--timeout") {
+      auto str = next();
+      try {
+        opts.timeout = std::stod(str);
+      } catch (...) {
+        usage_error("invalid --timeout '" + str + "'");
+      }
+      if (!(opts.timeout > 0))
+        usage_error("--timeout must be positive");
+    } else if (arg.size() > 1 && arg[0] == '-' && arg != "-"
+               && !(arg[1] >= '0' && arg[1] <= '9')) {
       usage_error("unknown option " + arg);
-    } else if (opts.command.empty()) {
-      opts.command = arg;
-    } else if (!opts.file) {
-      opts.file = arg;
     } else {
-      usage_error("unexpected argument " + arg);
+      positional.push_back(arg);
     }
   }
-  if (opts.command.empty())
+  if (positional.empty())
     usage_error("missing command");
+  opts.command = positional.front();
+  positional.erase(positional.begin());
+  if (opts.command == "call") {
+    if (positional.size() < 2)
+      usage_error("call needs ADDR and PATH");
+    opts.args = std::move(positional);
+  } else {
+    if (positional.size() > 1)
+      usage_error("unexpected argument " + positional[1]);
+    if (!positional.empty())
+      opts.file = positional.front();
+  }
   return opts;
 }
 
@@ -190,11 +224,16 @@ int run_encode(const options& opts) {
 
 } // namespace
 
+} // namespace mas::masctl
+
 int main(int argc, char** argv) {
+  using namespace mas::masctl;
   auto opts = parse_args(argc, argv);
   if (opts.command == "decode")
     return run_decode(opts);
   if (opts.command == "encode")
     return run_encode(opts);
+  if (opts.command == "call")
+    return run_call(opts);
   usage_error("unknown command '" + opts.command + "'");
 }

@@ -70,6 +70,7 @@ using array = std::vector<value>;
 class dict {
 public:
   using entry = std::pair<value, value>;
+  using value_type = entry;
   using container_type = std::vector<entry>;
   using iterator = container_type::iterator;
   using const_iterator = container_type::const_iterator;

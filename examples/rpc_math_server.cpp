@@ -1,0 +1,167 @@
+// rpc_math_server: serves the RPC example hierarchy of the aiomas docs.
+//
+//   fail_badly()          raises ValueError: "spam" is not a number
+//   echo(x)               returns x unchanged
+//   addition/add(a, b)    a + b
+//   subtraction/sub(a, b) a - b
+//
+// Prints "listening on <endpoint>" and "ready" once it listens; exits cleanly
+// on SIGTERM or SIGINT.
+
+#include <csignal>
+#include <cstdint>
+#include <iostream>
+#include <limits>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "mas/config.hpp"
+#include "mas/connection.hpp"
+#include "mas/errc.hpp"
+#include "mas/rpc/service.hpp"
+
+namespace {
+
+using mas::wire::value;
+
+constexpr const char* usage = R"(usage: rpc_math_server [OPTIONS]
+
+Serves the aiomas docs' RPC example hierarchy:
+  fail_badly()            fails with ValueError: "spam" is not a number
+  echo(x)                 returns x unchanged
+  addition/add(a, b)      returns a + b
+  subtraction/sub(a, b)   returns a - b
+Parameters may also be given by name (kwargs).
+
+options:
+  --addr HOST:PORT        listen on TCP (default 127.0.0.1:5555; port 0 picks
+                          a free port, printed on the "ready" line)
+  --unix PATH             listen on a Unix domain socket instead
+  --codec NAME            json (default), msgpack or msgpack-blosc
+  --tls CA CERT KEY       require TLS with client certificates (aiomas's
+                          make_ssl_server_context)
+  -h, --help              show this text
+
+Once it listens it prints "listening on <endpoint>" (with the chosen port) and
+then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
+)";
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::cerr << "rpc_math_server: " << what << "\n(see --help)\n";
+  std::exit(2);
+}
+
+/// Python's `a + b` / `a - b` for the numbers of the wire.
+value arithmetic(const value& a, const value& b, bool subtract) {
+  auto is_number = [](const value& x) { return x.is_int() || x.is_float(); };
+  if (!is_number(a) || !is_number(b) || a.is_bool() || b.is_bool())
+    throw mas::rpc::exception(
+      "TypeError", std::string{"unsupported operand type(s) for "}
+                     + (subtract ? "-" : "+") + ": '"
+                     + mas::wire::type_name(a) + "' and '"
+                     + mas::wire::type_name(b) + "'");
+  if (a.is_float() || b.is_float())
+    return subtract ? a.as_double() - b.as_double()
+                    : a.as_double() + b.as_double();
+  if (a.type() == value::kind::int64 && b.type() == value::kind::int64) {
+    std::int64_t result = 0;
+    bool overflow = subtract
+                      ? __builtin_sub_overflow(a.as_int64(), b.as_int64(),
+                                               &result)
+                      : __builtin_add_overflow(a.as_int64(), b.as_int64(),
+                                               &result);
+    if (!overflow)
+      return result;
+  }
+  // Python ints are unbounded; ours end at 64 bits.
+  throw mas::rpc::exception("OverflowError",
+                            "result does not fit into 64 bits");
+}
+
+std::shared_ptr<mas::rpc::service> make_math_service() {
+  using mas::rpc::service;
+  auto addition = service::make("__main__.Addition");
+  addition->expose(
+    "add", [](const value& a, const value& b) { return arithmetic(a, b, false); },
+    {"a", "b"});
+  auto subtraction = service::make("__main__.Subtraction");
+  subtraction->expose(
+    "sub", [](const value& a, const value& b) { return arithmetic(a, b, true); },
+    {"a", "b"});
+  auto root = service::make("__main__.MathServer");
+  root->expose("fail_badly", []() -> value {
+    throw mas::rpc::exception("ValueError", "\"spam\" is not a number");
+  });
+  root->expose("echo", [](const value& x) { return x; }, {"x"});
+  root->add("addition", addition);
+  root->add("subtraction", subtraction);
+  return root;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto ep = mas::net::endpoint::tcp("127.0.0.1", 5555);
+  mas::connection_options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage_error("missing value for " + arg);
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    } else if (arg == "--addr") {
+      auto parsed = mas::net::endpoint::parse(next());
+      if (!parsed || !parsed->is_tcp())
+        usage_error("--addr expects HOST:PORT");
+      ep = *parsed;
+    } else if (arg == "--unix") {
+      ep = mas::net::endpoint::unix_socket(next());
+    } else if (arg == "--codec") {
+      auto name = next();
+      auto kind = mas::wire::parse_codec_kind(name);
+      if (!kind)
+        usage_error("unknown codec '" + name + "'");
+      opts.codec = *kind;
+    } else if (arg == "--tls") {
+      auto ca = next();
+      auto cert = next();
+      auto key = next();
+      try {
+        opts.tls = mas::net::make_ssl_server_context(ca, cert, key);
+      } catch (const mas::net::tls_error& e) {
+        std::cerr << "rpc_math_server: " << e.what() << "\n";
+        return 1;
+      }
+    } else {
+      usage_error("unknown argument " + arg);
+    }
+  }
+  // Block the signals in every thread; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  caf::actor_system_config cfg;
+  mas::configure(cfg);
+  caf::actor_system sys{cfg};
+  sys.await_actors_before_shutdown(false);
+  auto srv = mas::rpc::start_server(sys, ep, make_math_service(), nullptr,
+                                    std::move(opts));
+  if (!srv) {
+    std::cerr << "rpc_math_server: " << mas::error_text(srv.error()) << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << srv->local_endpoint().to_string() << "\n"
+            << "ready" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  srv->close();
+  return 0;
+}

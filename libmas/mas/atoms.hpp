@@ -1,0 +1,30 @@
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/type_id.hpp>
+
+#include "mas/wire/value.hpp"
+
+// Wire values travel between local actors only (never over BASP), so they
+// need no CAF serialization.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::wire::value)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::wire::array)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::wire::dict)
+
+/// libmas's message vocabulary (type ids from caf::first_custom_type_id).
+CAF_BEGIN_TYPE_ID_BLOCK(libmas, caf::first_custom_type_id)
+
+  /// `(request_atom, value content)` → `value`: one channel request.
+  CAF_ADD_ATOM(libmas, mas, request_atom, "request")
+
+  /// `(call_atom, string path, array args, dict kwargs)` → `value`: one RPC.
+  CAF_ADD_ATOM(libmas, mas, call_atom, "call")
+
+  /// `(ready_atom)` → `ok_atom`: answered once a connection can carry
+  /// messages (after the TLS handshake), or with its error.
+  CAF_ADD_ATOM(libmas, mas, ready_atom, "ready")
+
+  /// Internal: a deferred RPC answer `(reply_atom, uint64 id, ...)`.
+  CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
+
+CAF_END_TYPE_ID_BLOCK(libmas)

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+namespace mas {
+
+/// Errors of libmas's runtime; category `"mas"`.
+enum class errc : std::uint8_t {
+  /// The peer answered a request with a failure (aiomas `RemoteException`).
+  /// Context: (origin, remote text).
+  remote_exception = 1,
+  /// The connection closed, hit EOF or broke; every pending request fails
+  /// with it (aiomas: `ConnectionResetError`). Context: (reason).
+  connection_reset,
+  /// The peer sent something the protocol does not allow (bad frame, bad
+  /// message type, unknown reply id). The channel closes. Context: (reason).
+  protocol_error,
+  /// Connecting failed (after retries). Context: (reason).
+  connect_failed,
+  /// The TLS handshake or a TLS record failed. Context: (reason).
+  tls_failure,
+  /// A bound was hit: write buffer or requests in flight. Context: (reason).
+  overloaded,
+  /// A value could not be encoded for the wire. Context: (reason).
+  not_serializable,
+  /// Bad arguments to a libmas function. Context: (reason).
+  invalid_argument,
+};
+
+/// Returns e.g. `"remote_exception"`.
+const char* to_string(errc x) noexcept;
+
+/// Creates an error of category "mas" with a text context.
+caf::error make_error(errc code, std::string reason);
+
+/// Creates a `remote_exception` error.
+caf::error make_remote_exception(std::string origin, std::string text);
+
+/// Returns whether `err` is a libmas error with code `code`.
+bool is(const caf::error& err, errc code) noexcept;
+
+/// The peer's error text of a `remote_exception` (a Python traceback when
+/// the peer is Python), the reason of other libmas errors, or
+/// `caf::to_string(err)`.
+std::string error_text(const caf::error& err);
+
+/// The origin (peer address) of a `remote_exception`, else empty.
+std::string remote_origin(const caf::error& err);
+
+/// Renders errors of category "mas" for `actor_system::render`.
+std::string render_error(std::uint8_t code, caf::atom_value,
+                         const caf::message& context);
+
+} // namespace mas
+
+CAF_ERROR_CODE_ENUM(mas::errc, "mas")

@@ -1,0 +1,47 @@
+#include "mas/rpc/call_context.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include "mas/atoms.hpp"
+#include "mas/errc.hpp"
+#include "mas/rpc/service.hpp"
+
+namespace mas::rpc {
+
+void responder::deliver(wire::value result) const {
+  caf::anon_send(conn_, reply_atom_v, id_, std::move(result));
+}
+
+void responder::fail(const std::string& type,
+                     const std::string& message) const {
+  caf::anon_send(conn_, reply_atom_v, id_, type, message);
+}
+
+responder call_context::defer() {
+  state_ = state::deferred;
+  return responder{connection(), id_, types_};
+}
+
+caf::actor call_context::connection() const {
+  return caf::actor_cast<caf::actor>(self_);
+}
+
+proxy call_context::make_proxy(const wire::value& reference) const {
+  auto e = reference.get_if<wire::ext>();
+  if (e == nullptr || e->type_id() != proxy_type_id_
+      || !e->repr().is_string())
+    throw exception("TypeError", "expected a service reference, got "
+                                   + wire::to_string(reference));
+  return proxy{connection(), e->repr().as_string(), proxy_type_id_};
+}
+
+std::string call_context::describe(const caf::error& err) {
+  return error_text(err);
+}
+
+wire::value proxy::service_reference(const service& svc) const {
+  return wire::ext{proxy_type_id_, svc.path()};
+}
+
+} // namespace mas::rpc
