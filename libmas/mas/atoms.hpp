@@ -27,4 +27,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(libmas, caf::first_custom_type_id)
   /// Internal: a deferred RPC answer `(reply_atom, uint64 id, ...)`.
   CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
 
+  /// Internal: a connection may serve its queued requests.
+  CAF_ADD_ATOM(libmas, mas, resume_atom, "resume")
+
 CAF_END_TYPE_ID_BLOCK(libmas)

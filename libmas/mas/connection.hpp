@@ -60,12 +60,16 @@ struct connection_options {
 
   /// Bytes that may wait unsent in the write buffer. Above it, new outgoing
   /// requests fail with `overloaded` and the connection stops reading until
-  /// the buffer drains (backpressure towards the peer).
+  /// the buffer has drained to half (backpressure towards the peer).
   std::size_t max_write_buffer = 64u * 1024u * 1024u;
 
-  /// Incoming requests served at the same time; above it the connection
-  /// stops reading until some are answered.
+  /// Incoming requests served at the same time (deferred answers and
+  /// requests to actors); further requests wait in a queue.
   std::size_t max_incoming_requests = 1024;
+
+  /// Requests that may wait in that queue; beyond it a request fails at
+  /// once (`RuntimeError: too many requests in flight on this connection`).
+  std::size_t max_queued_requests = 65536;
 
   /// Outgoing requests waiting for replies; above it new ones fail with
   /// `overloaded`.

@@ -1,5 +1,7 @@
 #include "mas/connection.hpp"
 
+#include <deque>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -37,6 +39,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 
 struct connection_config {
   connection_options opts;
+  /// Terminates with the middleman; connections then close (see below).
+  caf::actor supervisor;
   /// The peer as Python's `peername` renders it (RemoteException origin).
   std::string peer;
   /// TLS clients: the name to verify.
@@ -67,6 +71,13 @@ struct connection_state {
 
   /// Incoming requests answered later (deferred or served by an actor).
   std::unordered_set<std::uint64_t> deferred;
+
+  /// Incoming requests waiting for a slot (more than max_incoming_requests
+  /// are in flight). Reading goes on: replies must get through, or a
+  /// handler waiting for a callback on this connection would deadlock.
+  std::deque<std::pair<std::uint64_t, wire::value>> queued;
+
+  caf::actor_addr supervisor;
 
   /// Requesters waiting for the connection to become ready.
   std::vector<caf::response_promise> ready_waiters;
@@ -163,8 +174,7 @@ void become_ready(connection_broker* self) {
 
 void update_reading(connection_broker* self) {
   auto& st = self->state;
-  bool overloaded = st.unsent > st.opts.max_write_buffer
-                    || st.deferred.size() >= st.opts.max_incoming_requests;
+  bool overloaded = st.unsent > st.opts.max_write_buffer;
   if (overloaded && !st.reading_halted) {
     self->halt(st.hdl);
     st.reading_halted = true;
@@ -212,7 +222,8 @@ bool take_deferred(connection_broker* self, std::uint64_t id) {
   auto& st = self->state;
   if (st.deferred.erase(id) == 0)
     return false;
-  update_reading(self);
+  if (!st.queued.empty())
+    self->send(caf::actor_cast<caf::actor>(self), resume_atom_v);
   return true;
 }
 
@@ -264,7 +275,6 @@ void serve_rpc(connection_broker* self, std::uint64_t id, wire::value content) {
     case rpc::call_context::state::deferred:
       // The responder answers through (reply_atom, id, ...).
       st.deferred.insert(id);
-      update_reading(self);
       break;
     case rpc::call_context::state::open:
       send_failure(self, id, "RuntimeError",
@@ -282,7 +292,6 @@ void serve_channel(connection_broker* self, std::uint64_t id,
     return;
   }
   st.deferred.insert(id);
-  update_reading(self);
   self->request(st.opts.handler, caf::infinite, request_atom_v,
                 std::move(content))
     .then(
@@ -296,6 +305,25 @@ void serve_channel(connection_broker* self, std::uint64_t id,
       });
 }
 
+void serve_request(connection_broker* self, std::uint64_t id,
+                   wire::value content) {
+  if (self->state.opts.service)
+    serve_rpc(self, id, std::move(content));
+  else
+    serve_channel(self, id, std::move(content));
+}
+
+/// Serves queued requests while slots are free.
+void serve_queued(connection_broker* self) {
+  auto& st = self->state;
+  while (!st.queued.empty() && !st.closing
+         && st.deferred.size() < st.opts.max_incoming_requests) {
+    auto [id, content] = std::move(st.queued.front());
+    st.queued.pop_front();
+    serve_request(self, id, std::move(content));
+  }
+}
+
 // -- reading ------------------------------------------------------------------------
 
 void handle_frame(connection_broker* self, const std::uint8_t* data,
@@ -304,10 +332,17 @@ void handle_frame(connection_broker* self, const std::uint8_t* data,
   auto msg = wire::parse_aiomas_message(st.codec->decode(data, size));
   switch (msg.type) {
     case wire::message_type::request:
-      if (st.opts.service)
-        serve_rpc(self, msg.id, std::move(msg.content));
-      else
-        serve_channel(self, msg.id, std::move(msg.content));
+      if (st.deferred.size() >= st.opts.max_incoming_requests
+          || !st.queued.empty()) {
+        if (st.queued.size() >= st.opts.max_queued_requests) {
+          send_failure(self, msg.id, "RuntimeError",
+                       "too many requests in flight on this connection");
+          break;
+        }
+        st.queued.emplace_back(msg.id, std::move(msg.content));
+        break;
+      }
+      serve_request(self, msg.id, std::move(msg.content));
       break;
     case wire::message_type::result:
     case wire::message_type::exception: {
@@ -392,6 +427,13 @@ caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
   init.frames = std::make_unique<wire::frame_decoder>(cfg.opts.max_frame_size);
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   self->ack_writes(hdl, true);
+  init.supervisor = cfg.supervisor.address();
+  self->monitor(cfg.supervisor);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.source == self->state.supervisor)
+      shut_down(self, make_error(errc::connection_reset,
+                                 "the actor system shuts down"));
+  });
   if (cfg.opts.tls) {
     try {
       init.tls.emplace(cfg.opts.tls, is_server ? std::string{} : cfg.tls_host);
@@ -419,8 +461,16 @@ caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
       update_reading(self);
     },
     [self](const caf::io::connection_closed_msg&) {
-      shut_down(self, make_error(errc::connection_reset, "Connection closed"));
+      auto& st = self->state;
+      if (st.tls && !st.tls->handshake_done())
+        shut_down(self, make_error(errc::tls_failure,
+                                   "connection closed during the TLS "
+                                   "handshake (certificate rejected?)"));
+      else
+        shut_down(self,
+                  make_error(errc::connection_reset, "Connection closed"));
     },
+    [self](resume_atom) { serve_queued(self); },
     [self](request_atom, wire::value& content) -> caf::result<wire::value> {
       return send_request(self, std::move(content));
     },
@@ -475,13 +525,15 @@ caf::behavior acceptor(caf::io::broker* self, int fd, connection_config cfg,
                        bool is_tcp,
                        std::function<void(const connection&)> on_client) {
   self->add_doorman(fd);
+  self->monitor(cfg.supervisor);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
     [=](const caf::io::new_connection_msg& msg) {
       auto conn_cfg = cfg;
       // remote_port() aborts on Unix sockets (CAF 0.17); only ask for TCP.
       conn_cfg.peer = is_tcp ? peer_repr(self->remote_addr(msg.handle),
                                          self->remote_port(msg.handle))
-                             : "''";
+                             : std::string{}; // Python: '' for Unix
       auto conn = self->fork(server_connection, msg.handle,
                              std::move(conn_cfg));
       if (on_client)
@@ -490,6 +542,37 @@ caf::behavior acceptor(caf::io::broker* self, int fd, connection_config cfg,
     [=](const caf::io::acceptor_closed_msg&) { self->quit(); },
     [=](caf::close_atom) { self->quit(); },
   };
+}
+
+// -- shutdown -----------------------------------------------------------------------
+
+/// CAF 0.17's middleman joins its I/O thread on shutdown, and that thread
+/// runs until every broker is gone: open connections would hang the
+/// actor system's destructor. The middleman terminates its named brokers
+/// first, so libmas registers one and has every connection and acceptor
+/// monitor it: they close when it goes down.
+class supervisor_broker : public caf::io::broker {
+public:
+  using caf::io::broker::broker;
+
+  const char* name() const override {
+    return "mas.supervisor";
+  }
+
+  caf::behavior make_behavior() override {
+    set_exit_handler([](caf::exit_msg&) {});
+    return {
+      [](caf::ok_atom) {},
+    };
+  }
+};
+
+caf::actor supervisor_of(caf::actor_system& sys) {
+  // named_broker() is not thread-safe.
+  static std::mutex mtx;
+  std::lock_guard<std::mutex> guard{mtx};
+  return sys.middleman().named_broker<supervisor_broker>(
+    caf::atom("mas_super"));
 }
 
 // -- blocking entry points ------------------------------------------------------------
@@ -512,6 +595,7 @@ caf::expected<connection> connect(caf::actor_system& sys,
                       "cannot connect to " + ep.to_string() + ": " + e.what());
   }
   connection_config cfg;
+  cfg.supervisor = supervisor_of(sys);
   cfg.peer = net::peer_name(fd.get());
   cfg.tls_host = opts.tls_host.empty() ? ep.host : opts.tls_host;
   bool use_tls = static_cast<bool>(opts.tls);
@@ -551,6 +635,7 @@ caf::expected<server> listen(caf::actor_system& sys, const net::endpoint& ep,
                       "cannot listen on " + ep.to_string() + ": " + e.what());
   }
   connection_config cfg;
+  cfg.supervisor = supervisor_of(sys);
   cfg.opts = std::move(opts);
   auto acc = sys.middleman().spawn_broker(acceptor, fd.release(),
                                           std::move(cfg), ep.is_tcp(),

@@ -97,3 +97,20 @@ TEST_CASE("finish reports a truncated frame") {
     }
   }
 }
+
+TEST_CASE("a frame is handed over once even if the handler throws") {
+  auto f = frame_of("abc");
+  auto g = frame_of("def");
+  frame_decoder dec;
+  std::vector<std::string> seen;
+  auto handler = [&](const std::uint8_t* data, std::size_t size) {
+    seen.emplace_back(reinterpret_cast<const char*>(data), size);
+    if (seen.size() == 1)
+      throw std::runtime_error("handler failed");
+  };
+  dec.feed(f.data(), 2, handler); // partial: buffered
+  CHECK_THROWS_AS(dec.feed(f.data() + 2, f.size() - 2, handler),
+                  std::runtime_error);
+  dec.feed(g.data(), g.size(), handler);
+  CHECK(seen == std::vector<std::string>{"abc", "def"});
+}

@@ -154,6 +154,20 @@ TEST_CASE("JSON float decoding rounds correctly") {
   CHECK(dec("5e-324").as_double() == 5e-324);
 }
 
+TEST_CASE("JSON floats beyond double range round like Python") {
+  auto inf = std::numeric_limits<double>::infinity();
+  CHECK(dec("1e400").as_double() == inf);
+  CHECK(dec("-1e400").as_double() == -inf);
+  CHECK(dec("1e-400").as_double() == 0.0);
+  // The magnitude decides, not the sign of the exponent (fuzzer finding).
+  CHECK(dec("0." + std::string(400, '0') + "1").as_double() == 0.0);
+  CHECK(dec("1" + std::string(400, '0') + "e-10").as_double() == inf);
+  CHECK(dec("1" + std::string(400, '0') + ".5").as_double() == inf);
+  CHECK(dec("[1e2147483648]").as_array()[0].as_double() == inf);
+  CHECK(dec("[-1E+99999999999999]").as_array()[0].as_double() == -inf);
+  CHECK(dec("[1e-2147483649, NaN]").as_array()[0].as_double() == 0.0);
+}
+
 TEST_CASE("JSON integer range") {
   CHECK(dec("9223372036854775807") == value{INT64_MAX});
   CHECK(dec("-9223372036854775808") == value{INT64_MIN});
@@ -182,6 +196,9 @@ TEST_CASE("JSON rejects malformed input with typed errors") {
   CHECK(dec_error("\"\xff\"") == errc::invalid_utf8);
   CHECK(dec_error("\"\xed\xa0\x80\"") == errc::invalid_utf8); // surrogate
   CHECK(dec_error(R"("\ud800")") == errc::invalid_utf8); // lone surrogate
+  CHECK(dec_error(R"("\udc00x")") == errc::invalid_utf8);
+  // A valid pair does not make an unrelated error an encoding error.
+  CHECK(dec_error(R"(["\ud83d\ude00", 1,])") == errc::invalid_json);
   CHECK(dec_error(R"({"__type__": 5})") == errc::invalid_envelope);
   CHECK(dec_error(R"({"__type__": [1]})") == errc::invalid_envelope);
   CHECK(dec_error(R"({"__type__": ["a", 1]})") == errc::invalid_envelope);

@@ -406,6 +406,30 @@ TEST_CASE("msgpack decoding enforces max_depth") {
   CHECK(decode_error(deflt, deep) == errc::nesting_too_deep);
 }
 
+TEST_CASE("msgpack rejects unhashable map keys like Python") {
+  msgpack_codec c;
+  // {{}: 1} and {({},): 1}: Python raises TypeError: unhashable type.
+  CHECK(decode_error(c, hex("81 80 01")) == errc::invalid_msgpack);
+  CHECK(decode_error(c, hex("81 91 80 01")) == errc::invalid_msgpack);
+  // Tuples of hashables are fine.
+  CHECK(c.decode(hex("81 92 01 02 03")).as_dict().size() == 1);
+}
+
+TEST_CASE("nested maps decode in linear time (fuzzer finding)") {
+  // 40 levels of {key: {key: ...}} would take ages with an exponential
+  // dict comparison; values nest, keys stay scalars.
+  msgpack_codec c;
+  byte_buffer deep;
+  for (int i = 0; i < 40; ++i) {
+    deep.push_back(0x82); // map of 2: duplicate keys force comparisons
+    deep.push_back(0x01);
+    deep.push_back(0x80);
+    deep.push_back(0x01);
+  }
+  deep.push_back(0x80);
+  CHECK_NOTHROW(c.decode(deep));
+}
+
 TEST_CASE("msgpack rejects msgpack ext types") {
   msgpack_codec c;
   CHECK(decode_error(c, hex("d4 01 00")) == errc::invalid_msgpack);

@@ -163,6 +163,45 @@ struct substitution {
   double replacement;
 };
 
+/// Returns the decimal exponent of the first significant digit of a JSON
+/// number (e.g. 2 for 123.0, -3 for 0.001e0), saturating far beyond the
+/// range of doubles. Only called for literals `from_chars` cannot represent.
+long long decimal_magnitude(const std::string& num) {
+  constexpr long long limit = 1000000;
+  std::size_t i = num.front() == '-' ? 1 : 0;
+  long long int_digits = 0;  // significant digits before the point
+  long long zeros_after = 0; // zeros after the point before a digit
+  bool seen = false;
+  for (; i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
+       ++i) {
+    if (num[i] != '0' || seen) {
+      seen = true;
+      int_digits = std::min(int_digits + 1, limit);
+    }
+  }
+  if (i < num.size() && num[i] == '.') {
+    for (++i; i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
+         ++i) {
+      if (!seen && num[i] == '0')
+        zeros_after = std::min(zeros_after + 1, limit);
+      else
+        seen = true;
+    }
+  }
+  long long exp = 0;
+  if (i < num.size() && (num[i] == 'e' || num[i] == 'E')) {
+    ++i;
+    bool negative = i < num.size() && num[i] == '-';
+    if (i < num.size() && (num[i] == '-' || num[i] == '+'))
+      ++i;
+    for (; i < num.size(); ++i)
+      exp = std::min(exp * 10 + (num[i] - '0'), limit);
+    if (negative)
+      exp = -exp;
+  }
+  return int_digits > 0 ? int_digits - 1 + exp : -(zeros_after + 1) + exp;
+}
+
 /// Builds values bottom-up on one stack (like Boost.JSON's value_stack).
 class json_builder {
 public:
@@ -253,9 +292,8 @@ public:
     auto res = std::from_chars(first, last, d);
     if (res.ec == std::errc::result_out_of_range) {
       // Python: 1e400 -> inf, 1e-400 -> 0.0 (with the sign of the literal).
-      auto exp_pos = num_.find_first_of("eE");
-      bool tiny = exp_pos != std::string::npos && num_[exp_pos + 1] == '-';
-      d = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+      d = decimal_magnitude(num_) > 0 ? std::numeric_limits<double>::infinity()
+                                      : 0.0;
       if (num_.front() == '-')
         d = -d;
     }
@@ -310,7 +348,8 @@ private:
 };
 
 /// Copies `text`, replacing the bare tokens `NaN`, `Infinity` and
-/// `-Infinity` by `0` and recording them. A token is replaced only where a
+/// `-Infinity` by `0` and recording them, and clamping exponents Boost.JSON
+/// cannot hold. A token is replaced only where a
 /// JSON value may start (after `[`, `,`, `:` or at the beginning) and where
 /// it ends at a token boundary, so `1NaN` or `-NaN` stay invalid as in
 /// Python. Returns false if nothing was replaced (the parse error was real).
@@ -320,6 +359,7 @@ bool replace_non_finite(std::string_view text, std::string& out,
   std::size_t ordinal = 0;
   std::size_t i = 0;
   bool value_may_start = true;
+  bool changed = false;
   auto is_word_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_'
            || c == '.' || c == '-' || c == '+';
@@ -368,7 +408,23 @@ bool replace_non_finite(std::string_view text, std::string& out,
       auto j = i + 1;
       while (j < text.size() && is_word_char(text[j]))
         ++j;
-      out.append(text.substr(i, j - i));
+      auto token = text.substr(i, j - i);
+      // Boost.JSON fails on exponents beyond int; Python reads them as inf
+      // or 0.0. Clamp them (the value stays out of double range).
+      auto e = token.find_first_of("eE");
+      auto digits = e == std::string_view::npos ? 0 : e + 1;
+      if (digits > 0 && digits < token.size()
+          && (token[digits] == '-' || token[digits] == '+'))
+        ++digits;
+      if (e != std::string_view::npos && token.size() - digits > 6
+          && token.find_first_not_of("0123456789", digits)
+               == std::string_view::npos) {
+        out.append(token.substr(0, digits));
+        out += "999999";
+        changed = true;
+      } else {
+        out.append(token);
+      }
       ++ordinal;
       i = j;
       value_may_start = false;
@@ -381,20 +437,49 @@ bool replace_non_finite(std::string_view text, std::string& out,
     out += c;
     ++i;
   }
-  return !subs.empty();
+  return changed || !subs.empty();
 }
 
-/// Returns whether `text` contains a `\uD800`-`\uDFFF` escape (only
-/// called after a failed parse: valid pairs parse fine).
-bool has_surrogate_escape(std::string_view text) {
-  for (auto i = text.find("\\u"); i != std::string_view::npos;
-       i = text.find("\\u", i + 2)) {
-    if (i + 3 < text.size() && (text[i + 2] == 'd' || text[i + 2] == 'D')) {
-      auto c = text[i + 3];
-      if ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f')
-          || (c >= 'A' && c <= 'F'))
-        return true;
+/// Returns whether `text` contains a `\\uD800`-`\\uDFFF` escape that is not
+/// part of a surrogate pair (only called after a failed parse).
+bool has_lone_surrogate_escape(std::string_view text) {
+  auto escape_at = [&](std::size_t i, unsigned& cp) {
+    if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u')
+      return false;
+    cp = 0;
+    for (std::size_t j = i + 2; j < i + 6; ++j) {
+      auto c = text[j];
+      unsigned digit;
+      if (c >= '0' && c <= '9')
+        digit = static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        digit = static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        digit = static_cast<unsigned>(c - 'A' + 10);
+      else
+        return false;
+      cp = cp * 16 + digit;
     }
+    return true;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\')
+      continue;
+    unsigned cp = 0;
+    if (!escape_at(i, cp)) {
+      ++i; // skip the escaped character (e.g. a backslash)
+      continue;
+    }
+    if (cp >= 0xdc00 && cp <= 0xdfff)
+      return true; // a low surrogate without a high one before it
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      unsigned low = 0;
+      if (!escape_at(i + 6, low) || low < 0xdc00 || low > 0xdfff)
+        return true;
+      i += 11; // skip the pair
+      continue;
+    }
+    i += 5;
   }
   return false;
 }
@@ -436,7 +521,8 @@ value json_codec::decode_text(std::string_view text) const {
   std::string rewritten;
   std::vector<substitution> subs;
   if (text.find("NaN") != std::string_view::npos
-      || text.find("Infinity") != std::string_view::npos) {
+      || text.find("Infinity") != std::string_view::npos
+      || first_error == bj::error::exponent_overflow) {
     if (replace_non_finite(text, rewritten, subs)) {
       ec.clear();
       result = parse(rewritten, &subs, ec);
@@ -446,7 +532,7 @@ value json_codec::decode_text(std::string_view text) const {
   }
   if (!detail::is_valid_utf8(text))
     throw wire_error(errc::invalid_utf8, "JSON text is not valid UTF-8");
-  if (has_surrogate_escape(text))
+  if (has_lone_surrogate_escape(text))
     throw wire_error(errc::invalid_utf8,
                      "JSON string holds a lone surrogate escape, which has "
                      "no UTF-8 form");

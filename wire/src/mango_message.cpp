@@ -156,9 +156,12 @@ acl_message ext_type<acl_message>::from_repr(const value& x,
     auto name = key.get_if<std::string>();
     const acl_field* field = nullptr;
     if (name != nullptr)
-      for (auto& f : acl_fields)
-        if (*name == f.name)
+      for (auto& f : acl_fields) {
+        if (*name == f.name) {
           field = &f;
+          break;
+        }
+      }
     if (field == nullptr)
       result.extra.append(key, val);
     else if (field->member != nullptr)

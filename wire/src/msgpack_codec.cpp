@@ -311,6 +311,16 @@ private:
     stack_.emplace_back(map);
   }
 
+  static bool hashable(const value& x) {
+    if (x.is_dict())
+      return false;
+    if (auto xs = x.get_if<array>())
+      for (auto& y : *xs)
+        if (!hashable(y))
+          return false;
+    return true;
+  }
+
   bool push(value x) {
     if (stack_.empty()) {
       result_ = std::move(x);
@@ -321,6 +331,11 @@ private:
     if (!top.is_map) {
       top.items.push_back(std::move(x));
     } else if (!top.has_key) {
+      // Python cannot use dicts (or tuples holding them) as keys.
+      if (!hashable(x))
+        throw wire_error(errc::invalid_msgpack,
+                         "unhashable map key of type '"
+                           + std::string{type_name(x)} + "'");
       top.key = std::move(x);
       top.has_key = true;
     } else {

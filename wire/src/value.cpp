@@ -184,6 +184,11 @@ bool key_equal(const value& x, const value& y) {
         return false;
     return x.is_tuple() == y.is_tuple();
   }
+  // Decoded extension objects are distinct Python objects: as keys they
+  // never merge. Dicts and lists are unhashable in Python; decoders reject
+  // them as keys, so they only get here from hand-built values.
+  if (x.is_ext() || y.is_ext())
+    return false;
   return x == y;
 }
 
@@ -259,15 +264,21 @@ bool operator==(const ext& x, const ext& y) {
 // -- dict ---------------------------------------------------------------------
 
 bool operator==(const dict& x, const dict& y) {
-  // Python compares dicts regardless of order. Same order first: cheap, and
-  // it lets keys that never compare equal (NaN) match themselves.
+  // Python compares dicts regardless of order. Each value is compared at
+  // most once, so nested dicts cost linear time: when the keys line up
+  // position by position (the common case, and the only way a NaN key can
+  // match itself), compare values in place; otherwise look keys up.
   if (x.size() != y.size())
     return false;
-  auto same_order = true;
-  for (std::size_t i = 0; i < x.size() && same_order; ++i)
-    same_order = x[i].first == y[i].first && x[i].second == y[i].second;
-  if (same_order)
+  auto same_keys = true;
+  for (std::size_t i = 0; i < x.size() && same_keys; ++i)
+    same_keys = x[i].first == y[i].first;
+  if (same_keys) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!(x[i].second == y[i].second))
+        return false;
     return true;
+  }
   for (auto& [key, val] : x) {
     auto other = y.find(key);
     if (other == nullptr || !(*other == val))
@@ -325,12 +336,21 @@ void dict::dedup() {
   auto n = xs_.size();
   if (n < 2)
     return;
-  if (n <= 8) {
-    // Small maps: quadratic scan beats hashing.
+  if (n <= 32) {
+    // Small maps: a quadratic scan beats hashing; string keys (all of JSON)
+    // compare cheaply.
     bool dup = false;
-    for (size_t i = 1; i < n && !dup; ++i)
-      for (size_t j = 0; j < i && !dup; ++j)
-        dup = key_equal(xs_[i].first, xs_[j].first);
+    for (size_t i = 1; i < n && !dup; ++i) {
+      auto str = xs_[i].first.get_if<std::string>();
+      for (size_t j = 0; j < i && !dup; ++j) {
+        if (str != nullptr) {
+          auto other = xs_[j].first.get_if<std::string>();
+          dup = other != nullptr && *other == *str;
+        } else {
+          dup = key_equal(xs_[i].first, xs_[j].first);
+        }
+      }
+    }
     if (!dup)
       return;
   }

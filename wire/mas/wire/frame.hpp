@@ -92,8 +92,12 @@ public:
       if (take < missing)
         return;
       ++frames_;
-      on_frame(buf_.data() + frame_header_size, static_cast<std::size_t>(len));
-      buf_.clear();
+      // Hand the frame over exactly once, even if `on_frame` throws.
+      byte_buffer frame;
+      frame.swap(buf_);
+      on_frame(frame.data() + frame_header_size, static_cast<std::size_t>(len));
+      frame.clear();
+      buf_.swap(frame); // keep the capacity
     }
   }
 

@@ -1,0 +1,161 @@
+// rpc_callback_server: the server half of the aiomas docs' bi-directional RPC
+// example ("Bi-directional RPC: How to allow callbacks from server to
+// client").
+//
+//   server_method(client_proxy)   calls client_proxy.get_client_name() back
+//                                 over the same connection and answers
+//                                 'Client name is "<name>"'
+//
+// Prints "listening on <endpoint>" and "ready" once it listens; exits cleanly
+// on SIGTERM or SIGINT.
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/error.hpp>
+
+#include "mas/config.hpp"
+#include "mas/connection.hpp"
+#include "mas/errc.hpp"
+#include "mas/rpc/service.hpp"
+#include "mas/wire/readable.hpp"
+
+namespace {
+
+using mas::wire::value;
+
+constexpr const char* usage = R"(usage: rpc_callback_server [OPTIONS]
+
+The server of the aiomas docs' bi-directional RPC example:
+  server_method(client_proxy)   calls client_proxy.get_client_name() back over
+                                the same connection and returns
+                                'Client name is "<name>"'
+A client passes one of its own services (or sub-services) as client_proxy.
+
+options:
+  --addr HOST:PORT        listen on TCP (default 127.0.0.1:5555; port 0 picks
+                          a free port, printed on the "listening on" line)
+  --unix PATH             listen on a Unix domain socket instead
+  --codec NAME            json (default), msgpack or msgpack-blosc
+  --tls CA CERT KEY       require TLS with client certificates (aiomas's
+                          make_ssl_server_context)
+  -h, --help              show this text
+
+Once it listens it prints "listening on <endpoint>" (with the chosen port) and
+then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
+)";
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::cerr << "rpc_callback_server: " << what << "\n(see --help)\n";
+  std::exit(2);
+}
+
+/// Python's `'%s' % x`: strings as they are, anything else in readable form.
+std::string to_str(const value& x) {
+  if (x.is_string())
+    return x.as_string();
+  return mas::wire::to_readable_json(x);
+}
+
+// -- the service --------------------------------------------------------------
+
+std::shared_ptr<mas::rpc::service> make_server_service() {
+  auto root = mas::rpc::service::make("__main__.Server");
+  root->expose(
+    "server_method",
+    [](mas::rpc::call_context& ctx, const mas::rpc::proxy& client_proxy) {
+      // Answer later: the broker keeps serving (and receives the client's
+      // reply) while we wait for the callback.
+      auto later = ctx.defer();
+      client_proxy.call(ctx.self(), "get_client_name")
+        .then(
+          [later](value& name) {
+            later.deliver("Client name is \"" + to_str(name) + "\"");
+          },
+          [later](caf::error& err) {
+            // Python's server_method would let the exception escape.
+            if (mas::is(err, mas::errc::remote_exception))
+              later.fail("aiomas.exceptions.RemoteException",
+                         "Origin: " + mas::remote_origin(err) + "\n"
+                           + mas::error_text(err));
+            else if (mas::is(err, mas::errc::connection_reset))
+              later.fail("ConnectionResetError", mas::error_text(err));
+            else
+              later.fail("Exception", mas::error_text(err));
+          });
+    },
+    {"client_proxy"});
+  return root;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto ep = mas::net::endpoint::tcp("127.0.0.1", 5555);
+  mas::connection_options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage_error("missing value for " + arg);
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    } else if (arg == "--addr") {
+      auto parsed = mas::net::endpoint::parse(next());
+      if (!parsed || !parsed->is_tcp())
+        usage_error("--addr expects HOST:PORT");
+      ep = *parsed;
+    } else if (arg == "--unix") {
+      ep = mas::net::endpoint::unix_socket(next());
+    } else if (arg == "--codec") {
+      auto name = next();
+      auto kind = mas::wire::parse_codec_kind(name);
+      if (!kind)
+        usage_error("unknown codec '" + name + "'");
+      opts.codec = *kind;
+    } else if (arg == "--tls") {
+      auto ca = next();
+      auto cert = next();
+      auto key = next();
+      try {
+        opts.tls = mas::net::make_ssl_server_context(ca, cert, key);
+      } catch (const mas::net::tls_error& e) {
+        std::cerr << "rpc_callback_server: " << e.what() << "\n";
+        return 1;
+      }
+    } else {
+      usage_error("unknown argument " + arg);
+    }
+  }
+  // Block the signals in every thread; main waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  caf::actor_system_config cfg;
+  mas::configure(cfg);
+  caf::actor_system sys{cfg};
+  sys.await_actors_before_shutdown(false);
+  auto srv = mas::rpc::start_server(sys, ep, make_server_service(), nullptr,
+                                    std::move(opts));
+  if (!srv) {
+    std::cerr << "rpc_callback_server: " << mas::error_text(srv.error())
+              << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << srv->local_endpoint().to_string() << "\n"
+            << "ready" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  srv->close();
+  return 0;
+}
