@@ -341,14 +341,15 @@ private:
   std::vector<mas::rpc::client> clients_;
 };
 
-/// The clients a server knows, kept in an actor that monitors each
-/// connection: that is how C++ learns about lost connections (aiomas's
-/// `RpcClient.on_connection_reset`). Tells `observer` about each loss.
+/// The state of `client_list`: the connections of the server's clients.
 struct client_list_state {
   std::vector<caf::actor> clients;
   static inline const char* name = "client_list";
 };
 
+/// The clients a server knows, kept in an actor that monitors each
+/// connection: that is how C++ learns about lost connections (aiomas's
+/// `RpcClient.on_connection_reset`). Tells `observer` about each loss.
 caf::behavior client_list(caf::stateful_actor<client_list_state>* self,
                           caf::actor observer) {
   // A connection actor terminates with `connection_reset` when the

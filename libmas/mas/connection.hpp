@@ -92,6 +92,12 @@ struct connection_options {
   /// it serves calls from the server on the same connection.
   std::shared_ptr<rpc::service> service;
 
+  /// Called (on CAF's I/O thread) when the connection ends for any reason
+  /// other than the actor system shutting down, with the error that failed
+  /// the pending requests (aiomas `RpcClient.on_connection_reset`).
+  /// Monitoring the connection actor gives the same information.
+  std::function<void(const caf::error&)> on_connection_reset;
+
   /// RPC layer: whether the connection speaks RPC (registers the service
   /// reference type after `extra_types`, as aiomas's `RpcClient` does).
   bool rpc = false;

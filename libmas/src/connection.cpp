@@ -141,7 +141,8 @@ void send_message(connection_broker* self, const wire::value& msg) {
 
 /// Fails everything pending with `err` and terminates (aiomas:
 /// `channel._set_exception` + close).
-void shut_down(connection_broker* self, caf::error err) {
+void shut_down(connection_broker* self, caf::error err,
+               bool shutting_down = false) {
   auto& st = self->state;
   if (st.closing)
     return;
@@ -152,6 +153,8 @@ void shut_down(connection_broker* self, caf::error err) {
   for (auto& rp : st.ready_waiters)
     rp.deliver(err);
   st.ready_waiters.clear();
+  if (st.opts.on_connection_reset && !shutting_down)
+    st.opts.on_connection_reset(err);
   if (st.tls && st.tls->handshake_done()) {
     st.tls->shutdown();
     flush_tls(self);
@@ -258,7 +261,9 @@ void serve_rpc(connection_broker* self, std::uint64_t id, wire::value content) {
                          std::move(found.error) + "\n"}));
     return;
   }
-  rpc::call_context ctx{self, id, st.types, st.opts.proxy_type_id(), st.peer};
+  rpc::call_context ctx{self,    caf::actor_cast<caf::actor>(self),
+                        id,      st.types,
+                        st.opts.proxy_type_id(), st.peer};
   try {
     (*found.handler)(ctx, req.args, req.kwargs);
   } catch (const std::exception& e) {
@@ -431,8 +436,10 @@ caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
   self->monitor(cfg.supervisor);
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.supervisor)
-      shut_down(self, make_error(errc::connection_reset,
-                                 "the actor system shuts down"));
+      shut_down(self,
+                make_error(errc::connection_reset,
+                           "the actor system shuts down"),
+                true);
   });
   if (cfg.opts.tls) {
     try {

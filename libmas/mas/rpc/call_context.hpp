@@ -51,10 +51,11 @@ private:
 /// What a handler knows about the call it serves.
 class call_context {
 public:
-  call_context(caf::io::broker* self, std::uint64_t id,
+  call_context(caf::io::broker* self, caf::actor conn, std::uint64_t id,
                std::shared_ptr<const wire::type_registry> types,
                std::int64_t proxy_type_id, const std::string& peer)
     : self_(self),
+      conn_(std::move(conn)),
       id_(id),
       types_(std::move(types)),
       proxy_type_id_(proxy_type_id),
@@ -160,6 +161,7 @@ private:
   static std::string describe(const caf::error& err);
 
   caf::io::broker* self_;
+  caf::actor conn_;
   std::uint64_t id_;
   std::shared_ptr<const wire::type_registry> types_;
   std::int64_t proxy_type_id_;

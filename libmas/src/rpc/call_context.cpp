@@ -24,7 +24,7 @@ responder call_context::defer() {
 }
 
 caf::actor call_context::connection() const {
-  return caf::actor_cast<caf::actor>(self_);
+  return conn_;
 }
 
 proxy call_context::make_proxy(const wire::value& reference) const {

@@ -1,0 +1,190 @@
+#!/bin/sh
+# Runs the examples of examples/ and compares their output with the lines the
+# aiomas docs print (ports, actor ids, socket paths and OpenSSL texts are
+# normalized first).
+#
+# usage: run_examples.sh CASE BINDIR MAKE_CERTS
+#   CASE        one of the cases below (ctest runs each as examples/CASE)
+#   BINDIR      where the example binaries are
+#   MAKE_CERTS  tests/tls/make_certs.sh (for tls_rpc)
+set -eu
+
+if [ $# -ne 3 ]; then
+  echo "usage: $0 CASE BINDIR MAKE_CERTS" >&2
+  exit 2
+fi
+case_name=$1
+bin=$2
+make_certs=$3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mas-examples.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# check EXPECTED CMD [ARGS...]: runs CMD (at most 60 s), normalizes its
+# standard output and compares it with EXPECTED; fails on any difference or
+# a non-zero exit status.
+check() {
+  expected=$1
+  shift
+  status=0
+  timeout 60 "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+  sed -E \
+    -e "s/\('127\.0\.0\.1', [0-9]+\)/('127.0.0.1', PORT)/" \
+    -e 's/channel #[0-9]+/channel #N/' \
+    -e 's/rejected \(.*\)$/rejected (REASON)/' \
+    -e "s|$tmp/|TMP/|g" \
+    "$tmp/out" >"$tmp/actual"
+  printf '%s\n' "$expected" >"$tmp/expected"
+  if [ "$status" -ne 0 ] || ! diff -u "$tmp/expected" "$tmp/actual"; then
+    echo "FAILED (exit status $status): $*"
+    echo "-- stderr:"
+    cat "$tmp/err"
+    exit 1
+  fi
+  echo "ok: $*"
+}
+
+# check_help CMD: `CMD --help` prints a usage text and exits with 0.
+check_help() {
+  status=0
+  timeout 60 "$1" --help >"$tmp/out" 2>&1 || status=$?
+  if [ "$status" -ne 0 ] || ! grep -q '^usage: ' "$tmp/out"; then
+    echo "FAILED (exit status $status): $1 --help"
+    cat "$tmp/out"
+    exit 1
+  fi
+  echo "ok: $1 --help"
+}
+
+# make_device_cert DIR: DIR/device.pem and .key (CN=localhost, SAN
+# localhost and 127.0.0.1, server and client authentication), signed by
+# DIR/ca.pem.
+make_device_cert() {
+  dir=$1
+  openssl=${OPENSSL:-openssl}
+  cat >"$dir/device.cnf" <<'CNF'
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = localhost
+[ device_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+CNF
+  if ! {
+    "$openssl" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+      -out "$dir/device.key" &&
+    "$openssl" req -config "$dir/device.cnf" -new -key "$dir/device.key" \
+      -out "$dir/device.csr" &&
+    "$openssl" x509 -req -in "$dir/device.csr" -CA "$dir/ca.pem" \
+      -CAkey "$dir/ca.key" -set_serial 0x$("$openssl" rand -hex 8) \
+      -days 30 -sha256 -extfile "$dir/device.cnf" -extensions device_ext \
+      -out "$dir/device.pem"
+  } >"$tmp/openssl.log" 2>&1; then
+    echo "FAILED: creating device.pem"
+    cat "$tmp/openssl.log"
+    exit 1
+  fi
+}
+
+echo_out="ohai
+cya
+ohai
+Got an error: Origin: ('127.0.0.1', PORT)
+Exception: ValueError: 42
+
+['ohai', MyType(42)]
+MyType('cya')"
+add_out="What’s 3 + 4? 7"
+hierarchy_out="What’s 3 + 4? 7
+What’s 4 - 3? 1"
+exception_out="Origin: ('127.0.0.1', PORT)
+Traceback: ValueError: \"spam\" is not a number
+"
+connected_out="Client connected: <mas::rpc::client with channel #N>"
+loss_out="Connection lost :(
+Client connected :)
+Client disconnected :("
+
+case $case_name in
+  help)
+    for x in channel_echo rpc_examples tls_rpc; do
+      check_help "$bin/$x"
+    done
+    ;;
+  channel_echo)
+    check "$echo_out" "$bin/channel_echo"
+    ;;
+  channel_echo_unix_msgpack)
+    check "ohai
+cya
+ohai
+Got an error: Origin: TMP/echo.sock
+Exception: ValueError: 42
+
+['ohai', MyType(42)]
+MyType('cya')" "$bin/channel_echo" --unix "$tmp/echo.sock" --codec msgpack
+    ;;
+  channel_echo_client_first)
+    check "ohai
+cya" "$bin/channel_echo" --client-first --unix "$tmp/echo.sock"
+    ;;
+  rpc_basics)
+    check "$add_out" "$bin/rpc_examples" basics
+    ;;
+  rpc_service_dict)
+    check "$add_out" "$bin/rpc_examples" service-dict
+    ;;
+  rpc_hierarchy)
+    check "$hierarchy_out" "$bin/rpc_examples" hierarchy
+    ;;
+  rpc_router_add)
+    check "$hierarchy_out" "$bin/rpc_examples" router-add
+    ;;
+  rpc_remote_exception)
+    check "$exception_out" "$bin/rpc_examples" remote-exception
+    ;;
+  rpc_connected_clients)
+    check "$connected_out" "$bin/rpc_examples" connected-clients
+    ;;
+  rpc_connection_loss)
+    check "$loss_out" "$bin/rpc_examples" connection-loss
+    ;;
+  rpc_all_msgpack_blosc)
+    check "-- basics
+$add_out
+-- service-dict
+$add_out
+-- hierarchy
+$hierarchy_out
+-- router-add
+$hierarchy_out
+-- remote-exception
+$exception_out
+-- connected-clients
+$connected_out
+-- connection-loss
+$loss_out" "$bin/rpc_examples" --codec msgpack-blosc all
+    ;;
+  tls_rpc)
+    sh "$make_certs" "$tmp/certs"
+    check "ohai
+cya
+$add_out
+client certificate from another CA: rejected (REASON)" \
+      "$bin/tls_rpc" --certs "$tmp/certs"
+    # The docs' form: both sides use one device.pem, good for server and
+    # client authentication, signed by the CA.
+    make_device_cert "$tmp/certs"
+    check "ohai
+cya
+$add_out" "$bin/tls_rpc" --ca "$tmp/certs/ca.pem" \
+      --cert "$tmp/certs/device.pem" --key "$tmp/certs/device.key"
+    ;;
+  *)
+    echo "$0: unknown case '$case_name'" >&2
+    exit 2
+    ;;
+esac
