@@ -32,8 +32,9 @@ constexpr const char* proxy_type_name = "rpc.Proxy";
 /// How long a connecting client waits for the TLS handshake.
 constexpr auto handshake_timeout = std::chrono::seconds{30};
 
-/// Bytes requested per read from the socket.
-constexpr std::size_t read_chunk = 64 * 1024;
+/// Bytes requested per read from the socket. CAF 0.17 zero-fills the read
+/// buffer back to this size after every read, so bigger is not better.
+constexpr std::size_t read_chunk = 16 * 1024;
 
 // -- configuration and state ------------------------------------------------------
 
