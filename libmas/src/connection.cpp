@@ -608,8 +608,10 @@ caf::expected<connection> connect(caf::actor_system& sys,
   cfg.tls_host = opts.tls_host.empty() ? ep.host : opts.tls_host;
   bool use_tls = static_cast<bool>(opts.tls);
   cfg.opts = std::move(opts);
-  auto conn = sys.middleman().spawn_broker(client_connection, fd.release(),
-                                           std::move(cfg));
+  // Hidden: an open client connection does not keep an actor system that
+  // awaits its actors from shutting down (it closes with the middleman).
+  auto conn = sys.middleman().spawn_broker<caf::hidden>(
+    client_connection, fd.release(), std::move(cfg));
   if (!use_tls)
     return conn;
   // Like Python's open_connection: a failed handshake fails the connect.
