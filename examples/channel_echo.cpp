@@ -37,6 +37,7 @@
 #include <caf/send.hpp>
 
 #include "mas/atoms.hpp"
+#include "example_cli.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -281,28 +282,21 @@ int main(int argc, char** argv) {
   bool client_first = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage_error("missing value for " + arg);
-      return argv[++i];
-    };
     if (arg == "-h" || arg == "--help") {
       std::cout << usage;
       return 0;
-    } else if (arg == "--addr") {
-      auto parsed = mas::net::endpoint::parse(next());
-      if (!parsed || !parsed->is_tcp())
-        usage_error("--addr expects HOST:PORT");
-      addr = *parsed;
-    } else if (arg == "--unix") {
-      addr = mas::net::endpoint::unix_socket(next());
-    } else if (arg == "--codec") {
-      auto name = next();
-      auto kind = mas::wire::parse_codec_kind(name);
-      if (!kind)
-        usage_error("unknown codec '" + name + "'");
-      opts.codec = *kind;
-    } else if (arg == "--client-first") {
+    }
+    try {
+      if (mas::examples::parse_connection_flag(argc, argv, i, addr, opts,
+                                               mas::examples::tls_role::none))
+        continue;
+    } catch (const std::invalid_argument& e) {
+      usage_error(e.what());
+    } catch (const mas::net::tls_error& e) {
+      std::cerr << "channel_echo: " << e.what() << "\n";
+      return 1;
+    }
+    if (arg == "--client-first") {
       client_first = true;
     } else {
       usage_error("unknown argument " + arg);

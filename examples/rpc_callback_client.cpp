@@ -20,6 +20,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "example_cli.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -74,38 +75,26 @@ int main(int argc, char** argv) {
   std::string name = "Monty";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+    try {
+      if (mas::examples::parse_connection_flag(argc, argv, i, ep, opts,
+                                               mas::examples::tls_role::client))
+        continue;
+    } catch (const std::invalid_argument& e) {
+      usage_error(e.what());
+    } catch (const mas::net::tls_error& e) {
+      std::cerr << "rpc_callback_client: " << e.what() << "\n";
+      return 1;
+    }
     auto next = [&]() -> std::string {
       if (i + 1 >= argc)
         usage_error("missing value for " + arg);
       return argv[++i];
     };
-    if (arg == "-h" || arg == "--help") {
-      std::cout << usage;
-      return 0;
-    } else if (arg == "--addr") {
-      auto parsed = mas::net::endpoint::parse(next());
-      if (!parsed || !parsed->is_tcp())
-        usage_error("--addr expects HOST:PORT");
-      ep = *parsed;
-    } else if (arg == "--unix") {
-      ep = mas::net::endpoint::unix_socket(next());
-    } else if (arg == "--codec") {
-      auto codec = next();
-      auto kind = mas::wire::parse_codec_kind(codec);
-      if (!kind)
-        usage_error("unknown codec '" + codec + "'");
-      opts.codec = *kind;
-    } else if (arg == "--tls") {
-      auto ca = next();
-      auto cert = next();
-      auto key = next();
-      try {
-        opts.tls = mas::net::make_ssl_client_context(ca, cert, key);
-      } catch (const mas::net::tls_error& e) {
-        std::cerr << "rpc_callback_client: " << e.what() << "\n";
-        return exit_usage;
-      }
-    } else if (arg == "--name") {
+    if (arg == "--name") {
       name = next();
     } else {
       usage_error("unknown argument " + arg);

@@ -17,6 +17,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "example_cli.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -107,40 +108,21 @@ int main(int argc, char** argv) {
   mas::connection_options opts;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage_error("missing value for " + arg);
-      return argv[++i];
-    };
     if (arg == "-h" || arg == "--help") {
       std::cout << usage;
       return 0;
-    } else if (arg == "--addr") {
-      auto parsed = mas::net::endpoint::parse(next());
-      if (!parsed || !parsed->is_tcp())
-        usage_error("--addr expects HOST:PORT");
-      ep = *parsed;
-    } else if (arg == "--unix") {
-      ep = mas::net::endpoint::unix_socket(next());
-    } else if (arg == "--codec") {
-      auto name = next();
-      auto kind = mas::wire::parse_codec_kind(name);
-      if (!kind)
-        usage_error("unknown codec '" + name + "'");
-      opts.codec = *kind;
-    } else if (arg == "--tls") {
-      auto ca = next();
-      auto cert = next();
-      auto key = next();
-      try {
-        opts.tls = mas::net::make_ssl_server_context(ca, cert, key);
-      } catch (const mas::net::tls_error& e) {
-        std::cerr << "rpc_math_server: " << e.what() << "\n";
-        return 1;
-      }
-    } else {
-      usage_error("unknown argument " + arg);
     }
+    try {
+      if (mas::examples::parse_connection_flag(argc, argv, i, ep, opts,
+                                               mas::examples::tls_role::server))
+        continue;
+    } catch (const std::invalid_argument& e) {
+      usage_error(e.what());
+    } catch (const mas::net::tls_error& e) {
+      std::cerr << "rpc_math_server: " << e.what() << "\n";
+      return 1;
+    }
+    usage_error("unknown argument " + arg);
   }
   // Block the signals in every thread; main waits for them below.
   sigset_t signals;
