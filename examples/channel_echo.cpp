@@ -37,7 +37,7 @@
 #include <caf/send.hpp>
 
 #include "mas/atoms.hpp"
-#include "example_cli.hpp"
+#include "example_support.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -67,8 +67,7 @@ options:
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
-  std::cerr << "channel_echo: " << what << "\n(see --help)\n";
-  std::exit(2);
+  mas::examples::usage_error("channel_echo", what);
 }
 
 /// Python's `str(x)`, which `print` shows: strings without quotes, anything
@@ -286,16 +285,10 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
-    try {
-      if (mas::examples::parse_connection_flag(argc, argv, i, addr, opts,
-                                               mas::examples::tls_role::none))
-        continue;
-    } catch (const std::invalid_argument& e) {
-      usage_error(e.what());
-    } catch (const mas::net::tls_error& e) {
-      std::cerr << "channel_echo: " << e.what() << "\n";
-      return 1;
-    }
+    if (mas::examples::parse_connection_flag_or_exit(
+            "channel_echo", argc, argv, i, addr, opts,
+            mas::examples::tls_role::none))
+      continue;
     if (arg == "--client-first") {
       client_first = true;
     } else {

@@ -20,7 +20,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "example_cli.hpp"
+#include "example_support.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -79,16 +79,10 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
-    try {
-      if (mas::examples::parse_connection_flag(argc, argv, i, ep, opts,
-                                               mas::examples::tls_role::client))
-        continue;
-    } catch (const std::invalid_argument& e) {
-      usage_error(e.what());
-    } catch (const mas::net::tls_error& e) {
-      std::cerr << "rpc_callback_client: " << e.what() << "\n";
-      return 1;
-    }
+    if (mas::examples::parse_connection_flag_or_exit(
+            "rpc_callback_client", argc, argv, i, ep, opts,
+            mas::examples::tls_role::client))
+      continue;
     auto next = [&]() -> std::string {
       if (i + 1 >= argc)
         usage_error("missing value for " + arg);
@@ -118,24 +112,25 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   // Passing the service sends a reference the server receives as a proxy.
   client->remote.call(self.ptr(), "server_method", service)
-    .receive(
-      [&](value& reply) {
-        std::cout << "Server reply: "
-                  << (reply.is_string() ? reply.as_string()
-                                        : mas::wire::to_readable_json(reply))
-                  << std::endl;
-      },
-      [&](caf::error& err) {
-        if (mas::is(err, mas::errc::remote_exception)) {
-          std::cerr << "Origin: " << mas::remote_origin(err) << "\n"
-                    << mas::error_text(err);
-          status = exit_remote_failure;
-        } else {
-          std::cerr << "rpc_callback_client: " << mas::error_text(err)
-                    << "\n";
-          status = exit_connection;
-        }
-      });
+      .receive(
+          [&](value& reply) {
+            std::cout << "Server reply: "
+                      << (reply.is_string()
+                              ? reply.as_string()
+                              : mas::wire::to_readable_json(reply))
+                      << std::endl;
+          },
+          [&](caf::error& err) {
+            if (mas::is(err, mas::errc::remote_exception)) {
+              std::cerr << "Origin: " << mas::remote_origin(err) << "\n"
+                        << mas::error_text(err);
+              status = exit_remote_failure;
+            } else {
+              std::cerr << "rpc_callback_client: " << mas::error_text(err)
+                        << "\n";
+              status = exit_connection;
+            }
+          });
   self->send_exit(client->channel, caf::exit_reason::user_shutdown);
   return status;
 }

@@ -17,7 +17,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include "example_cli.hpp"
+#include "example_support.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -50,8 +50,7 @@ then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
-  std::cerr << "rpc_math_server: " << what << "\n(see --help)\n";
-  std::exit(2);
+  mas::examples::usage_error("rpc_math_server", what);
 }
 
 /// Python's `a + b` / `a - b` for the numbers of the wire.
@@ -112,38 +111,12 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
-    try {
-      if (mas::examples::parse_connection_flag(argc, argv, i, ep, opts,
-                                               mas::examples::tls_role::server))
-        continue;
-    } catch (const std::invalid_argument& e) {
-      usage_error(e.what());
-    } catch (const mas::net::tls_error& e) {
-      std::cerr << "rpc_math_server: " << e.what() << "\n";
-      return 1;
-    }
+    if (mas::examples::parse_connection_flag_or_exit(
+            "rpc_math_server", argc, argv, i, ep, opts,
+            mas::examples::tls_role::server))
+      continue;
     usage_error("unknown argument " + arg);
   }
-  // Block the signals in every thread; main waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  caf::actor_system_config cfg;
-  mas::configure(cfg);
-  caf::actor_system sys{cfg};
-  sys.await_actors_before_shutdown(false);
-  auto srv = mas::rpc::start_server(sys, ep, make_math_service(), nullptr,
-                                    std::move(opts));
-  if (!srv) {
-    std::cerr << "rpc_math_server: " << mas::error_text(srv.error()) << "\n";
-    return 1;
-  }
-  std::cout << "listening on " << srv->local_endpoint().to_string() << "\n"
-            << "ready" << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
-  srv->close();
-  return 0;
+  return mas::examples::serve_until_signal(
+      "rpc_math_server", ep, make_math_service(), std::move(opts));
 }
