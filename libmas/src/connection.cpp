@@ -615,14 +615,27 @@ caf::expected<connection> connect(caf::actor_system& sys,
   if (!use_tls)
     return conn;
   // Like Python's open_connection: a failed handshake fails the connect.
+  // The broker may fail the handshake and terminate before our question
+  // arrives (CAF 0.17 drops requests to terminated brokers), so we monitor it
+  // and take its exit reason as the answer in that case.
   caf::scoped_actor self{sys};
   caf::expected<connection> result{conn};
-  self->request(conn, handshake_timeout, ready_atom_v)
-    .receive([](caf::ok_atom) {},
-             [&](caf::error& err) {
-               self->send_exit(conn, caf::exit_reason::user_shutdown);
-               result = std::move(err);
-             });
+  self->monitor(conn);
+  self->send(conn, ready_atom_v);
+  self->receive(
+    [](caf::ok_atom) {}, [&](caf::error& err) { result = std::move(err); },
+    [&](caf::down_msg& down) {
+      result = down.reason ? std::move(down.reason)
+                           : make_error(errc::tls_failure,
+                                        "connection closed during the TLS "
+                                        "handshake");
+    },
+    caf::after(handshake_timeout) >> [&] {
+      result = make_error(errc::tls_failure, "TLS handshake timed out");
+    });
+  self->demonitor(conn);
+  if (!result)
+    self->send_exit(conn, caf::exit_reason::user_shutdown);
   return result;
 }
 
