@@ -40,7 +40,8 @@ class service;
 /// peer's failure reply is `remote_exception` (with origin and the remote
 /// text), a lost connection fails every pending request with
 /// `connection_reset`. The actor terminates when the connection ends, with
-/// that error as exit reason: monitor it to learn about resets.
+/// that error as exit reason: monitor it to learn about resets. A request
+/// sent after that fails at once with `caf::sec::request_receiver_down`.
 using connection = caf::actor;
 
 /// How a connection encodes, bounds and serves messages.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <caf/actor_system.hpp>
+#include <caf/detail/sync_request_bouncer.hpp>
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/system_messages.hpp>
@@ -97,7 +98,34 @@ struct connection_state {
   static inline const char* name = "mas.connection";
 };
 
-using connection_broker = caf::io::stateful_broker<connection_state>;
+/// A stateful broker that, unlike CAF 0.17's brokers, rejects messages sent
+/// after it terminated. `abstract_broker::cleanup` skips the part of
+/// `scheduled_actor::cleanup` that closes the mailbox and bounces pending
+/// requests, so a request to a closed connection would wait forever. Closing
+/// the mailbox here makes CAF answer every such request with the exit reason
+/// (e.g. `connection_reset`), as it does for ordinary actors.
+class connection_broker : public caf::io::stateful_broker<connection_state> {
+public:
+  using super = caf::io::stateful_broker<connection_state>;
+
+  explicit connection_broker(caf::actor_config& cfg) : super(cfg) {
+    // nop
+  }
+
+protected:
+  bool cleanup(caf::error&& reason, caf::execution_unit* host) override {
+    auto& box = mailbox();
+    if (!box.closed()) {
+      box.close();
+      get_normal_queue().flush_cache();
+      get_urgent_queue().flush_cache();
+      caf::detail::sync_request_bouncer bounce{reason};
+      while (box.queue().new_round(1000, bounce).consumed_items)
+        ; // drain: every request still queued gets `reason` as its answer
+    }
+    return super::cleanup(std::move(reason), host);
+  }
+};
 
 // -- writing ------------------------------------------------------------------------
 

@@ -444,6 +444,13 @@ TEST_CASE_METHOD(fixture, "a vanished server fails every pending call") {
     CHECK(mas::is(down.reason, mas::errc::connection_reset));
   });
   CHECK(*resets == 1);
+  // A call to the closed connection is answered at once with CAF's
+  // "receiver down" error, never left waiting (CAF 0.17 brokers alone would
+  // drop it and the call would time out).
+  auto late = call(client->channel, "slow", {0});
+  REQUIRE(!late);
+  INFO(sys.render(late.error()));
+  CHECK(late.error() == caf::sec::request_receiver_down);
 }
 
 TEST_CASE_METHOD(fixture, "a reply to an unknown id closes the client channel") {
