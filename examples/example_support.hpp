@@ -65,8 +65,8 @@ inline bool parse_connection_flag(int argc, char** argv, int& i,
     auto cert = next();
     auto key = next();
     opts.tls = role == tls_role::server
-                   ? net::make_ssl_server_context(ca, cert, key)
-                   : net::make_ssl_client_context(ca, cert, key);
+                 ? net::make_ssl_server_context(ca, cert, key)
+                 : net::make_ssl_client_context(ca, cert, key);
   } else {
     return false;
   }
@@ -107,7 +107,7 @@ inline int serve_until_signal(const char* prog, const net::endpoint& ep,
   caf::actor_system sys{cfg};
   sys.await_actors_before_shutdown(false);
   auto srv
-      = rpc::start_server(sys, ep, std::move(root), nullptr, std::move(opts));
+    = rpc::start_server(sys, ep, std::move(root), nullptr, std::move(opts));
   if (!srv) {
     std::cerr << prog << ": " << error_text(srv.error()) << "\n";
     return 1;
@@ -118,6 +118,26 @@ inline int serve_until_signal(const char* prog, const net::endpoint& ep,
   sigwait(&signals, &sig);
   srv->close();
   return 0;
+}
+
+/// The whole `main` of an example server: parses `--help` (printing
+/// `usage`) and the shared flags (default address 127.0.0.1:5555), then
+/// serves `root` until SIGTERM/SIGINT (see @ref serve_until_signal).
+inline int serve_main(const char* prog, const char* usage, int argc,
+                      char** argv, std::shared_ptr<rpc::service> root) {
+  auto ep = net::endpoint::tcp("127.0.0.1", 5555);
+  connection_options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+    if (!parse_connection_flag_or_exit(prog, argc, argv, i, ep, opts,
+                                       tls_role::server))
+      usage_error(prog, "unknown argument " + arg);
+  }
+  return serve_until_signal(prog, ep, std::move(root), std::move(opts));
 }
 
 } // namespace mas::examples

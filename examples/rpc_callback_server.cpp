@@ -51,10 +51,6 @@ Once it listens it prints "listening on <endpoint>" (with the chosen port) and
 then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
-[[noreturn]] void usage_error(const std::string& what) {
-  mas::examples::usage_error("rpc_callback_server", what);
-}
-
 /// Python's `'%s' % x`: strings as they are, anything else in readable form.
 std::string to_str(const value& x) {
   if (x.is_string())
@@ -96,20 +92,6 @@ std::shared_ptr<mas::rpc::service> make_server_service() {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto ep = mas::net::endpoint::tcp("127.0.0.1", 5555);
-  mas::connection_options opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << usage;
-      return 0;
-    }
-    if (mas::examples::parse_connection_flag_or_exit(
-            "rpc_callback_server", argc, argv, i, ep, opts,
-            mas::examples::tls_role::server))
-      continue;
-    usage_error("unknown argument " + arg);
-  }
-  return mas::examples::serve_until_signal(
-      "rpc_callback_server", ep, make_server_service(), std::move(opts));
+  return mas::examples::serve_main("rpc_callback_server", usage, argc, argv,
+                                   make_server_service());
 }

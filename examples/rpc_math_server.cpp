@@ -49,29 +49,22 @@ Once it listens it prints "listening on <endpoint>" (with the chosen port) and
 then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
-[[noreturn]] void usage_error(const std::string& what) {
-  mas::examples::usage_error("rpc_math_server", what);
-}
-
 /// Python's `a + b` / `a - b` for the numbers of the wire.
 value arithmetic(const value& a, const value& b, bool subtract) {
   auto is_number = [](const value& x) { return x.is_int() || x.is_float(); };
   if (!is_number(a) || !is_number(b) || a.is_bool() || b.is_bool())
     throw mas::rpc::exception(
       "TypeError", std::string{"unsupported operand type(s) for "}
-                     + (subtract ? "-" : "+") + ": '"
-                     + mas::wire::type_name(a) + "' and '"
-                     + mas::wire::type_name(b) + "'");
+                     + (subtract ? "-" : "+") + ": '" + mas::wire::type_name(a)
+                     + "' and '" + mas::wire::type_name(b) + "'");
   if (a.is_float() || b.is_float())
     return subtract ? a.as_double() - b.as_double()
                     : a.as_double() + b.as_double();
   if (a.type() == value::kind::int64 && b.type() == value::kind::int64) {
     std::int64_t result = 0;
-    bool overflow = subtract
-                      ? __builtin_sub_overflow(a.as_int64(), b.as_int64(),
-                                               &result)
-                      : __builtin_add_overflow(a.as_int64(), b.as_int64(),
-                                               &result);
+    bool overflow
+      = subtract ? __builtin_sub_overflow(a.as_int64(), b.as_int64(), &result)
+                 : __builtin_add_overflow(a.as_int64(), b.as_int64(), &result);
     if (!overflow)
       return result;
   }
@@ -84,11 +77,13 @@ std::shared_ptr<mas::rpc::service> make_math_service() {
   using mas::rpc::service;
   auto addition = service::make("__main__.Addition");
   addition->expose(
-    "add", [](const value& a, const value& b) { return arithmetic(a, b, false); },
+    "add",
+    [](const value& a, const value& b) { return arithmetic(a, b, false); },
     {"a", "b"});
   auto subtraction = service::make("__main__.Subtraction");
   subtraction->expose(
-    "sub", [](const value& a, const value& b) { return arithmetic(a, b, true); },
+    "sub",
+    [](const value& a, const value& b) { return arithmetic(a, b, true); },
     {"a", "b"});
   auto root = service::make("__main__.MathServer");
   root->expose("fail_badly", []() -> value {
@@ -103,20 +98,6 @@ std::shared_ptr<mas::rpc::service> make_math_service() {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto ep = mas::net::endpoint::tcp("127.0.0.1", 5555);
-  mas::connection_options opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << usage;
-      return 0;
-    }
-    if (mas::examples::parse_connection_flag_or_exit(
-            "rpc_math_server", argc, argv, i, ep, opts,
-            mas::examples::tls_role::server))
-      continue;
-    usage_error("unknown argument " + arg);
-  }
-  return mas::examples::serve_until_signal(
-      "rpc_math_server", ep, make_math_service(), std::move(opts));
+  return mas::examples::serve_main("rpc_math_server", usage, argc, argv,
+                                   make_math_service());
 }
