@@ -30,13 +30,13 @@ namespace {
 using namespace mas::wire;
 using clock_type = std::chrono::steady_clock;
 
-// -- payloads (benchmarks/codec_bench.py builds the same values) ---------------
+// -- payloads (benchmarks/codec_bench.py builds the same values) --------------
 
 /// (1) An aiomas RPC request triple.
 value make_rpc() {
-  return value::list({0, 42,
-                      value::list({"agents/0/add", value::list({3, 4}),
-                                   dict{{"scale", 1.5}}})});
+  return value::list(
+    {0, 42,
+     value::list({"agents/0/add", value::list({3, 4}), dict{{"scale", 1.5}}})});
 }
 
 /// (2) A mango ACLMessage as mango 2.4's create_acl() builds it.
@@ -73,7 +73,7 @@ value make_big() {
   return dict{{"records", value{std::move(records)}}};
 }
 
-// -- measurement ---------------------------------------------------------------
+// -- measurement --------------------------------------------------------------
 
 struct result {
   double msgs_per_sec;
@@ -125,24 +125,25 @@ struct options {
 };
 
 void usage(std::ostream& out) {
-  out << "usage: codec_bench [options]\n"
-         "Encode/decode throughput of the libmas wire codecs.\n\n"
-         "  --min-time S     seconds per repetition (default 0.5)\n"
-         "  --reps N         repetitions, the best is reported (default 3)\n"
-         "  --payload LIST   comma-separated: rpc,acl,dict100k (default all)\n"
-         "  --codec LIST     comma-separated: json,msgpack,msgpack-blosc\n"
-         "  --op LIST        comma-separated: encode,decode\n"
-         "  --tsv            machine-readable output: payload codec op bytes\n"
-         "                   msgs_per_s mb_per_s (tab-separated, no header)\n"
-         "  --dump DIR       write each encoding to DIR/<payload>.<codec>\n"
-         "  --help           this text\n\n"
-         "Payloads: rpc = aiomas [0, 42, [\"agents/0/add\", [3, 4],\n"
-         "{\"scale\": 1.5}]]; acl = mango ACLMessage (performative inform, ids\n"
-         "of mango 2.4 on Python 3.11; JSON encode includes to_value(), decode\n"
-         "includes from_value<acl_message>(); MsgPack codecs carry the same\n"
-         "envelope value, as mango has no MsgPack codec); dict100k = 720\n"
-         "records of {id, name, pos, tags, meta}. MB/s counts wire bytes\n"
-         "(10^6 bytes). The encoder appends to a reused buffer.\n";
+  out
+    << "usage: codec_bench [options]\n"
+       "Encode/decode throughput of the libmas wire codecs.\n\n"
+       "  --min-time S     seconds per repetition (default 0.5)\n"
+       "  --reps N         repetitions, the best is reported (default 3)\n"
+       "  --payload LIST   comma-separated: rpc,acl,dict100k (default all)\n"
+       "  --codec LIST     comma-separated: json,msgpack,msgpack-blosc\n"
+       "  --op LIST        comma-separated: encode,decode\n"
+       "  --tsv            machine-readable output: payload codec op bytes\n"
+       "                   msgs_per_s mb_per_s (tab-separated, no header)\n"
+       "  --dump DIR       write each encoding to DIR/<payload>.<codec>\n"
+       "  --help           this text\n\n"
+       "Payloads: rpc = aiomas [0, 42, [\"agents/0/add\", [3, 4],\n"
+       "{\"scale\": 1.5}]]; acl = mango ACLMessage (performative inform, ids\n"
+       "of mango 2.4 on Python 3.11; JSON encode includes to_value(), decode\n"
+       "includes from_value<acl_message>(); MsgPack codecs carry the same\n"
+       "envelope value, as mango has no MsgPack codec); dict100k = 720\n"
+       "records of {id, name, pos, tags, meta}. MB/s counts wire bytes\n"
+       "(10^6 bytes). The encoder appends to a reused buffer.\n";
 }
 
 std::vector<std::string> split(const std::string& str) {
@@ -255,8 +256,7 @@ int main(int argc, char** argv) {
           };
         } else if (op == "decode" && typed) {
           fn = [&] {
-            auto msg = from_value<acl_message>(cdc->decode(wire),
-                                               cdc->types());
+            auto msg = from_value<acl_message>(cdc->decode(wire), cdc->types());
             return msg.performative ? std::size_t{1} : std::size_t{0};
           };
         } else if (op == "decode") {

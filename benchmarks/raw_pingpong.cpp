@@ -206,8 +206,7 @@ int main(int argc, char** argv) {
   auto rate = static_cast<double>(opts.calls) / dt.count();
   if (opts.tsv) {
     std::printf("raw\t1\t1\t%ld\t%.3f\t%.0f\t%.1f\t%.1f\n", opts.calls,
-                dt.count(),
-                rate, pct(0.5), pct(0.99));
+                dt.count(), rate, pct(0.5), pct(0.99));
   } else {
     std::printf("raw TCP ping-pong, %zu-byte payload: %ld round trips in "
                 "%.3f s = %.0f/s; p50 %.1f us, p99 %.1f us\n",

@@ -45,7 +45,8 @@ using mas::wire::array;
 using mas::wire::dict;
 using mas::wire::value;
 
-constexpr const char* usage_text = R"(usage: rpc_bench --serve HOST:PORT [options]
+constexpr const char* usage_text
+  = R"(usage: rpc_bench --serve HOST:PORT [options]
        rpc_bench --client HOST:PORT [options]
 
 RPC round trips and throughput of libmas over TCP with the JSON codec; the
@@ -106,7 +107,7 @@ struct options {
   bool tsv = false;
 };
 
-// -- server -----------------------------------------------------------------------
+// -- server -------------------------------------------------------------------
 
 std::shared_ptr<mas::rpc::service> make_service() {
   auto root = mas::rpc::service::make("__main__.Bench");
@@ -130,7 +131,7 @@ int run_server(caf::actor_system& sys, const mas::net::endpoint& ep,
   return 0;
 }
 
-// -- client -----------------------------------------------------------------------
+// -- client -------------------------------------------------------------------
 
 /// What one driver measured.
 struct driver_result {
@@ -207,7 +208,8 @@ caf::behavior driver(caf::event_based_actor* self, driver_ptr st,
 
 /// Runs one phase: `calls` calls in all over `conns`, at most `duration`.
 /// Returns the wall time; fills `results`.
-double run_phase(caf::actor_system& sys, const std::vector<mas::connection>& conns,
+double run_phase(caf::actor_system& sys,
+                 const std::vector<mas::connection>& conns,
                  std::size_t inflight, std::uint64_t calls, double duration,
                  std::vector<driver_ptr>& results) {
   caf::scoped_actor self{sys};
@@ -230,9 +232,8 @@ double run_phase(caf::actor_system& sys, const std::vector<mas::connection>& con
     sys.spawn(driver, st, inflight);
   bool timed_out = false;
   for (std::size_t i = 0; i < results.size() && !timed_out; ++i)
-    self->receive([](caf::ok_atom) {},
-                  caf::after(std::chrono::seconds(60)) >>
-                    [&] { timed_out = true; });
+    self->receive([](caf::ok_atom) {}, caf::after(std::chrono::seconds(60)) >>
+                                         [&] { timed_out = true; });
   if (timed_out) {
     std::cerr << "rpc_bench: no answer within 60 s; giving up\n";
     std::_Exit(1);
@@ -287,8 +288,8 @@ int run_client(caf::actor_system& sys, const mas::net::endpoint& ep,
                const options& opts) {
   std::vector<mas::connection> conns;
   for (std::size_t i = 0; i < opts.connections; ++i) {
-    auto client = mas::rpc::open_connection(sys, ep, {},
-                                            std::chrono::seconds{5});
+    auto client
+      = mas::rpc::open_connection(sys, ep, {}, std::chrono::seconds{5});
     if (!client) {
       std::cerr << "rpc_bench: " << mas::error_text(client.error()) << "\n";
       return 1;
@@ -300,8 +301,7 @@ int run_client(caf::actor_system& sys, const mas::net::endpoint& ep,
     if (opts.blocking)
       return run_blocking_phase(sys, conns.front(), calls, opts.duration,
                                 results);
-    return run_phase(sys, conns, opts.inflight, calls, opts.duration,
-                     results);
+    return run_phase(sys, conns, opts.inflight, calls, opts.duration, results);
   };
   if (opts.warmup > 0)
     phase(opts.warmup);
@@ -340,14 +340,14 @@ int run_client(caf::actor_system& sys, const mas::net::endpoint& ep,
   if (opts.tsv)
     std::printf("%s\t%zu\t%zu\t%llu\t%.3f\t%.0f\t%.1f\t%.1f\n", label.c_str(),
                 opts.connections, opts.inflight,
-                static_cast<unsigned long long>(calls), seconds, rate,
-                pct(0.5), pct(0.99));
+                static_cast<unsigned long long>(calls), seconds, rate, pct(0.5),
+                pct(0.99));
   else
     std::printf("%zu connection(s) x %zu in flight: %llu calls in %.3f s = "
                 "%.0f calls/s; latency p50 %.1f us, p99 %.1f us\n",
                 opts.connections, opts.inflight,
-                static_cast<unsigned long long>(calls), seconds, rate,
-                pct(0.5), pct(0.99));
+                static_cast<unsigned long long>(calls), seconds, rate, pct(0.5),
+                pct(0.99));
   return 0;
 }
 
@@ -414,8 +414,8 @@ int main(int argc, char** argv) {
     usage_error("--connections, --inflight and --calls must be positive");
   if (opts.blocking && (opts.connections != 1 || opts.inflight != 1))
     usage_error("--blocking needs --connections 1 --inflight 1");
-  auto ep = mas::net::endpoint::parse(opts.serve.empty() ? opts.client
-                                                         : opts.serve);
+  auto ep
+    = mas::net::endpoint::parse(opts.serve.empty() ? opts.client : opts.serve);
   if (!ep || !ep->is_tcp())
     usage_error("expected HOST:PORT");
   sigset_t signals;

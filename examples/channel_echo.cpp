@@ -36,8 +36,8 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "mas/atoms.hpp"
 #include "example_support.hpp"
+#include "mas/atoms.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
@@ -204,8 +204,8 @@ bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
   auto types = make_types();
   value greeting = "ohai";
   if (how == variant::custom)
-    greeting = mas::wire::array{"ohai", mas::wire::to_value(my_type{42},
-                                                            *types)};
+    greeting
+      = mas::wire::array{"ohai", mas::wire::to_value(my_type{42}, *types)};
   bool ok = true;
   auto on_reply = [&](value& rep) {
     if (how == variant::custom)
@@ -242,8 +242,7 @@ void close(caf::actor_system& sys, mas::server& server) {
 }
 
 bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
-         mas::connection_options opts, variant how,
-         bool client_first = false) {
+         mas::connection_options opts, variant how, bool client_first = false) {
   if (how == variant::custom)
     opts.extra_types = extra_serializers;
   auto start_server = [&] {
@@ -286,8 +285,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (mas::examples::parse_connection_flag_or_exit(
-            "channel_echo", argc, argv, i, addr, opts,
-            mas::examples::tls_role::none))
+          "channel_echo", argc, argv, i, addr, opts,
+          mas::examples::tls_role::none))
       continue;
     if (arg == "--client-first") {
       client_first = true;

@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (mas::examples::parse_connection_flag_or_exit(
-            "rpc_callback_client", argc, argv, i, ep, opts,
-            mas::examples::tls_role::client))
+          "rpc_callback_client", argc, argv, i, ep, opts,
+          mas::examples::tls_role::client))
       continue;
     auto next = [&]() -> std::string {
       if (i + 1 >= argc)
@@ -112,25 +112,23 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   // Passing the service sends a reference the server receives as a proxy.
   client->remote.call(self.ptr(), "server_method", service)
-      .receive(
-          [&](value& reply) {
-            std::cout << "Server reply: "
-                      << (reply.is_string()
-                              ? reply.as_string()
-                              : mas::wire::to_readable_json(reply))
-                      << std::endl;
-          },
-          [&](caf::error& err) {
-            if (mas::is(err, mas::errc::remote_exception)) {
-              std::cerr << "Origin: " << mas::remote_origin(err) << "\n"
-                        << mas::error_text(err);
-              status = exit_remote_failure;
-            } else {
-              std::cerr << "rpc_callback_client: " << mas::error_text(err)
-                        << "\n";
-              status = exit_connection;
-            }
-          });
+    .receive(
+      [&](value& reply) {
+        std::cout << "Server reply: "
+                  << (reply.is_string() ? reply.as_string()
+                                        : mas::wire::to_readable_json(reply))
+                  << std::endl;
+      },
+      [&](caf::error& err) {
+        if (mas::is(err, mas::errc::remote_exception)) {
+          std::cerr << "Origin: " << mas::remote_origin(err) << "\n"
+                    << mas::error_text(err);
+          status = exit_remote_failure;
+        } else {
+          std::cerr << "rpc_callback_client: " << mas::error_text(err) << "\n";
+          status = exit_connection;
+        }
+      });
   self->send_exit(client->channel, caf::exit_reason::user_shutdown);
   return status;
 }

@@ -100,9 +100,8 @@ class math_server : public service {
 public:
   math_server() : service("__main__.MathServer") {
     // aiomas's @expose: only exposed methods can be called by clients.
-    expose(
-      "add", [this](std::int64_t a, std::int64_t b) { return add(a, b); },
-      {"a", "b"});
+    expose("add", [this](std::int64_t a, std::int64_t b) { return add(a, b); },
+           {"a", "b"});
   }
 
   std::int64_t add(std::int64_t a, std::int64_t b) const {
@@ -131,10 +130,9 @@ bool add_client(const setup& env, const mas::net::endpoint& addr) {
 
 bool basics(const setup& env) {
   // Start the RPC server with an instance of the math_server service:
-  return serve(env, std::make_shared<math_server>(),
-               [&](const mas::net::endpoint& addr) {
-                 return add_client(env, addr);
-               });
+  return serve(
+    env, std::make_shared<math_server>(),
+    [&](const mas::net::endpoint& addr) { return add_client(env, addr); });
 }
 
 // -- service-dict -------------------------------------------------------------
@@ -167,9 +165,8 @@ std::shared_ptr<service> make_adding_service() {
 class sub_service : public service {
 public:
   sub_service() : service("__main__.SubService") {
-    expose(
-      "sub", [this](std::int64_t a, std::int64_t b) { return sub(a, b); },
-      {"a", "b"});
+    expose("sub", [this](std::int64_t a, std::int64_t b) { return sub(a, b); },
+           {"a", "b"});
   }
 
   std::int64_t sub(std::int64_t a, std::int64_t b) const {
@@ -310,9 +307,8 @@ bool connected_clients(const setup& env) {
 class closing_server : public service {
 public:
   closing_server() : service("__main__.Server") {
-    expose("close_connection", [this](mas::rpc::call_context& ctx) {
-      close_connection(ctx);
-    });
+    expose("close_connection",
+           [this](mas::rpc::call_context& ctx) { close_connection(ctx); });
   }
 
   /// *Client connected cb.* that adds new clients to the list. Runs on
@@ -436,8 +432,7 @@ const example examples[] = {
   {"service-dict", "the same with a plain function in a service dict",
    service_dict},
   {"hierarchy", "sub-services addition/add and subtraction/sub", hierarchy},
-  {"router-add", "the same hierarchy, composed after construction",
-   router_add},
+  {"router-add", "the same hierarchy, composed after construction", router_add},
   {"remote-exception", "fail_badly() raises; prints Origin and Traceback",
    remote_exception},
   {"connected-clients", "a client connected callback on the server",

@@ -16,8 +16,8 @@
 //   client certificate from another CA: rejected (...)
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -199,8 +199,8 @@ bool run_rpc(caf::actor_system& sys, const mas::net::endpoint& addr,
     ok = report(err);
   if (ok && untrusted_opts != nullptr) {
     // The server requires client certificates signed by its CA.
-    if (auto err = untrusted_client(sys, server->local_endpoint(),
-                                    *untrusted_opts)) {
+    if (auto err
+        = untrusted_client(sys, server->local_endpoint(), *untrusted_opts)) {
       std::cout << "client certificate from another CA: rejected ("
                 << mas::error_text(err) << ")" << std::endl;
     } else {

@@ -51,7 +51,8 @@ reference parse_reference(const std::uint8_t* p, std::size_t n) {
       r.truncated = true;
       return r;
     }
-    std::size_t len = (std::size_t{p[off]} << 24) | (std::size_t{p[off + 1]} << 16)
+    std::size_t len = (std::size_t{p[off]} << 24)
+                      | (std::size_t{p[off + 1]} << 16)
                       | (std::size_t{p[off + 2]} << 8) | p[off + 3];
     if (len > max_frame) {
       r.too_large = true;

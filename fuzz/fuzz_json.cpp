@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "fuzz_util.hpp"
-#include "python_json_grammar.hpp"
 #include "mas/wire/json_codec.hpp"
 #include "mas/wire/msgpack_codec.hpp"
 #include "mas/wire/readable.hpp"
+#include "python_json_grammar.hpp"
 
 using namespace mas::wire;
 using mas::fuzz::fail;
@@ -114,16 +114,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     return 0;
   }
   if (!ref.valid)
-    fail("decoder accepts JSON that Python rejects",
-         "decoded as: " + show(v));
+    fail("decoder accepts JSON that Python rejects", "decoded as: " + show(v));
   if (!ref.order_ambiguous) {
     std::vector<const value*> got;
     collect_numbers(v, got);
     if (got.size() != ref.numbers.size())
       fail("decoded value holds another count of numbers than the text",
            std::to_string(got.size()) + " vs "
-             + std::to_string(ref.numbers.size()) + "\n  decoded as: "
-             + show(v));
+             + std::to_string(ref.numbers.size())
+             + "\n  decoded as: " + show(v));
     for (std::size_t i = 0; i < got.size(); ++i)
       if (!same_number(ref.numbers[i], *got[i]))
         fail("a number decodes to another value than in Python",
@@ -144,7 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
            + std::string{enc2.begin(), enc2.end()});
   // (3) through MsgPack
   auto packed = must_encode(mp, v, "MsgPack encode of a JSON value failed");
-  auto v3 = must_decode(mp, packed, "MsgPack decode of our own encoding failed");
+  auto v3
+    = must_decode(mp, packed, "MsgPack decode of our own encoding failed");
   auto enc3 = must_encode(json, v3, "JSON encode after MsgPack trip failed");
   if (enc3 != enc)
     fail("JSON -> MsgPack -> JSON changed the bytes",
@@ -158,13 +158,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     if (enc4 != enc)
       fail("readable form round trip changed the bytes",
            std::string{enc.begin(), enc.end()} + "\n  vs\n  "
-             + std::string{enc4.begin(), enc4.end()} + "\n  readable: "
-             + text);
+             + std::string{enc4.begin(), enc4.end()} + "\n  readable: " + text);
   } catch (const wire_error& e) {
     if (e.code() != errc::nesting_too_deep)
-      fail("readable form round trip failed",
-           std::string{to_string(e.code())} + ": " + e.what()
-             + "\n  value: " + show(v));
+      fail("readable form round trip failed", std::string{to_string(e.code())}
+                                                + ": " + e.what()
+                                                + "\n  value: " + show(v));
   }
   return 0;
 }

@@ -54,9 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
              + "\n  back: " + show(v3));
   } catch (const wire_error& e) {
     if (e.code() != errc::nesting_too_deep)
-      fail("readable form round trip failed",
-           std::string{to_string(e.code())} + ": " + e.what()
-             + "\n  value: " + show(v));
+      fail("readable form round trip failed", std::string{to_string(e.code())}
+                                                + ": " + e.what()
+                                                + "\n  value: " + show(v));
   }
   return 0;
 }

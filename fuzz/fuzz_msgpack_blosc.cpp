@@ -85,16 +85,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   // B: MsgPack behind a valid Blosc buffer.
   {
     auto flags = size > 0 ? data[0] : 0;
-    static const char* const compressors[] = {"blosclz", "lz4", "lz4hc",
-                                              "zlib", "zstd"};
+    static const char* const compressors[]
+      = {"blosclz", "lz4", "lz4hc", "zlib", "zstd"};
     auto compressor = compressors[(flags >> 4) % 5];
     int clevel = (flags & 0x0f) % 10;
     int shuffle = (flags >> 2) % 3;
     std::size_t typesize = std::size_t{1} << ((flags >> 5) & 3);
     byte_buffer wrapped(size + BLOSC_MAX_OVERHEAD);
-    auto n = blosc_compress_ctx(clevel, shuffle, typesize, size, data,
-                                wrapped.data(), wrapped.size(), compressor, 0,
-                                1);
+    auto n
+      = blosc_compress_ctx(clevel, shuffle, typesize, size, data,
+                           wrapped.data(), wrapped.size(), compressor, 0, 1);
     if (n <= 0)
       fail("blosc_compress_ctx failed", std::to_string(n));
     wrapped.resize(static_cast<std::size_t>(n));

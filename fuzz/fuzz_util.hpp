@@ -13,7 +13,8 @@ namespace mas::fuzz {
 
 /// Reports a broken invariant and aborts: libFuzzer records the input as a
 /// crash (only `wire_error` on bad input is an expected outcome).
-[[noreturn]] inline void fail(const char* what, const std::string& detail = {}) {
+[[noreturn]] inline void fail(const char* what,
+                              const std::string& detail = {}) {
   std::fprintf(stderr, "FUZZ INVARIANT BROKEN: %s\n", what);
   if (!detail.empty())
     std::fprintf(stderr, "  %s\n", detail.c_str());

@@ -14,20 +14,20 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::wire::dict)
 /// libmas's message vocabulary (type ids from caf::first_custom_type_id).
 CAF_BEGIN_TYPE_ID_BLOCK(libmas, caf::first_custom_type_id)
 
-  /// `(request_atom, value content)` → `value`: one channel request.
-  CAF_ADD_ATOM(libmas, mas, request_atom, "request")
+/// `(request_atom, value content)` → `value`: one channel request.
+CAF_ADD_ATOM(libmas, mas, request_atom, "request")
 
-  /// `(call_atom, string path, array args, dict kwargs)` → `value`: one RPC.
-  CAF_ADD_ATOM(libmas, mas, call_atom, "call")
+/// `(call_atom, string path, array args, dict kwargs)` → `value`: one RPC.
+CAF_ADD_ATOM(libmas, mas, call_atom, "call")
 
-  /// `(ready_atom)` → `ok_atom`: answered once a connection can carry
-  /// messages (after the TLS handshake), or with its error.
-  CAF_ADD_ATOM(libmas, mas, ready_atom, "ready")
+/// `(ready_atom)` → `ok_atom`: answered once a connection can carry
+/// messages (after the TLS handshake), or with its error.
+CAF_ADD_ATOM(libmas, mas, ready_atom, "ready")
 
-  /// Internal: a deferred RPC answer `(reply_atom, uint64 id, ...)`.
-  CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
+/// Internal: a deferred RPC answer `(reply_atom, uint64 id, ...)`.
+CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
 
-  /// Internal: a connection may serve its queued requests.
-  CAF_ADD_ATOM(libmas, mas, resume_atom, "resume")
+/// Internal: a connection may serve its queued requests.
+CAF_ADD_ATOM(libmas, mas, resume_atom, "resume")
 
 CAF_END_TYPE_ID_BLOCK(libmas)

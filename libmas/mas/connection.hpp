@@ -144,18 +144,17 @@ private:
   net::endpoint local_;
 };
 
-// -- channel layer ------------------------------------------------------------------
+// -- channel layer ------------------------------------------------------------
 
 namespace channel {
 
 /// Connects to `ep` (aiomas `channel.open_connection`). Blocks the caller
 /// while connecting: call it from `main` or a detached actor, never from an
 /// actor on CAF's scheduler.
-caf::expected<connection> open_connection(caf::actor_system& sys,
-                                          const net::endpoint& ep,
-                                          connection_options opts = {},
-                                          connect_timeout timeout
-                                          = std::chrono::seconds{0});
+caf::expected<connection>
+open_connection(caf::actor_system& sys, const net::endpoint& ep,
+                connection_options opts = {},
+                connect_timeout timeout = std::chrono::seconds{0});
 
 /// Called on CAF's I/O thread for each accepted connection.
 using client_connected = std::function<void(const connection&)>;
@@ -169,7 +168,7 @@ caf::expected<server> start_server(caf::actor_system& sys,
 
 } // namespace channel
 
-// -- RPC layer ----------------------------------------------------------------------
+// -- RPC layer ----------------------------------------------------------------
 
 namespace rpc {
 
@@ -182,11 +181,10 @@ struct client {
 
 /// Connects to an RPC server (aiomas `rpc.open_connection`). Pass
 /// `opts.service` to serve calls from the server (bi-directional RPC).
-caf::expected<client> open_connection(caf::actor_system& sys,
-                                      const net::endpoint& ep,
-                                      connection_options opts = {},
-                                      connect_timeout timeout
-                                      = std::chrono::seconds{0});
+caf::expected<client>
+open_connection(caf::actor_system& sys, const net::endpoint& ep,
+                connection_options opts = {},
+                connect_timeout timeout = std::chrono::seconds{0});
 
 /// Called on CAF's I/O thread for each accepted RPC connection.
 using client_connected = std::function<void(const client&)>;

@@ -37,7 +37,7 @@ constexpr auto handshake_timeout = std::chrono::seconds{30};
 /// buffer back to this size after every read, so bigger is not better.
 constexpr std::size_t read_chunk = 16 * 1024;
 
-// -- configuration and state ------------------------------------------------------
+// -- configuration and state --------------------------------------------------
 
 struct connection_config {
   connection_options opts;
@@ -49,7 +49,8 @@ struct connection_config {
   std::string tls_host;
 };
 
-std::unique_ptr<wire::codec> make_connection_codec(const connection_options& opts) {
+std::unique_ptr<wire::codec>
+make_connection_codec(const connection_options& opts) {
   auto result = wire::make_codec(opts.codec, opts.codec_options);
   for (auto& name : opts.extra_types)
     result->types().add(name);
@@ -127,7 +128,7 @@ protected:
   }
 };
 
-// -- writing ------------------------------------------------------------------------
+// -- writing ------------------------------------------------------------------
 
 void write_raw(connection_broker* self, const std::uint8_t* data,
                std::size_t size) {
@@ -166,7 +167,7 @@ void send_message(connection_broker* self, const wire::value& msg) {
   }
 }
 
-// -- closing ------------------------------------------------------------------------
+// -- closing ------------------------------------------------------------------
 
 /// Fails everything pending with `err` and terminates (aiomas:
 /// `channel._set_exception` + close).
@@ -202,7 +203,7 @@ void become_ready(connection_broker* self) {
   st.ready_waiters.clear();
 }
 
-// -- flow control -------------------------------------------------------------------
+// -- flow control -------------------------------------------------------------
 
 void update_reading(connection_broker* self) {
   auto& st = self->state;
@@ -217,7 +218,7 @@ void update_reading(connection_broker* self) {
   }
 }
 
-// -- answering incoming requests ----------------------------------------------------
+// -- answering incoming requests ----------------------------------------------
 
 /// aiomas's failure text for an exception that was never raised.
 std::string failure_text(const std::string& type, const std::string& message) {
@@ -232,8 +233,8 @@ std::string failure_text(const std::string& type, const std::string& message) {
 
 void send_reply(connection_broker* self, std::uint64_t id, wire::value result) {
   try {
-    send_message(self, to_value(wire::aiomas_message{
-                         wire::message_type::result, id, std::move(result)}));
+    send_message(self, to_value(wire::aiomas_message{wire::message_type::result,
+                                                     id, std::move(result)}));
   } catch (const wire::wire_error& e) {
     // aiomas: a result that cannot be serialized becomes a failure reply.
     send_message(self, to_value(wire::aiomas_message{
@@ -244,9 +245,9 @@ void send_reply(connection_broker* self, std::uint64_t id, wire::value result) {
 
 void send_failure(connection_broker* self, std::uint64_t id,
                   const std::string& type, const std::string& message) {
-  send_message(self, to_value(wire::aiomas_message{
-                       wire::message_type::exception, id,
-                       failure_text(type, message)}));
+  send_message(self,
+               to_value(wire::aiomas_message{wire::message_type::exception, id,
+                                             failure_text(type, message)}));
 }
 
 /// Completes a deferred request: only its first answer counts.
@@ -285,14 +286,13 @@ void serve_rpc(connection_broker* self, std::uint64_t id, wire::value content) {
   }
   auto found = st.opts.service->resolve(req.path);
   if (found.handler == nullptr) {
-    send_message(self, to_value(wire::aiomas_message{
-                         wire::message_type::exception, id,
-                         std::move(found.error) + "\n"}));
+    send_message(
+      self, to_value(wire::aiomas_message{wire::message_type::exception, id,
+                                          std::move(found.error) + "\n"}));
     return;
   }
-  rpc::call_context ctx{self,    caf::actor_cast<caf::actor>(self),
-                        id,      st.types,
-                        st.opts.proxy_type_id(), st.peer};
+  rpc::call_context ctx{self,     caf::actor_cast<caf::actor>(self), id,
+                        st.types, st.opts.proxy_type_id(),           st.peer};
   try {
     (*found.handler)(ctx, req.args, req.kwargs);
   } catch (const std::exception& e) {
@@ -326,8 +326,9 @@ void serve_channel(connection_broker* self, std::uint64_t id,
     return;
   }
   st.deferred.insert(id);
-  self->request(st.opts.handler, caf::infinite, request_atom_v,
-                std::move(content))
+  self
+    ->request(st.opts.handler, caf::infinite, request_atom_v,
+              std::move(content))
     .then(
       [self, id](wire::value& result) {
         if (take_deferred(self, id))
@@ -358,7 +359,7 @@ void serve_queued(connection_broker* self) {
   }
 }
 
-// -- reading ------------------------------------------------------------------------
+// -- reading ------------------------------------------------------------------
 
 void handle_frame(connection_broker* self, const std::uint8_t* data,
                   std::size_t size) {
@@ -424,7 +425,7 @@ void handle_bytes(connection_broker* self, const std::uint8_t* data,
     shut_down(self, make_error(errc::connection_reset, "Connection closed"));
 }
 
-// -- outgoing requests ----------------------------------------------------------------
+// -- outgoing requests --------------------------------------------------------
 
 caf::result<wire::value> send_request(connection_broker* self,
                                       wire::value content) {
@@ -448,7 +449,7 @@ caf::result<wire::value> send_request(connection_broker* self,
   return rp;
 }
 
-// -- the broker ---------------------------------------------------------------------
+// -- the broker ---------------------------------------------------------------
 
 caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
                                const connection_config& cfg, bool is_server) {
@@ -465,10 +466,9 @@ caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
   self->monitor(cfg.supervisor);
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.supervisor)
-      shut_down(self,
-                make_error(errc::connection_reset,
-                           "the actor system shuts down"),
-                true);
+      shut_down(
+        self, make_error(errc::connection_reset, "the actor system shuts down"),
+        true);
   });
   if (cfg.opts.tls) {
     try {
@@ -512,9 +512,9 @@ caf::behavior serve_connection(connection_broker* self, connection_handle hdl,
     },
     [self](call_atom, std::string& path, wire::array& args,
            wire::dict& kwargs) -> caf::result<wire::value> {
-      return send_request(self, to_value(wire::rpc_request{
-                                  std::move(path), std::move(args),
-                                  std::move(kwargs)}));
+      return send_request(
+        self, to_value(wire::rpc_request{std::move(path), std::move(args),
+                                         std::move(kwargs)}));
     },
     [self](reply_atom, std::uint64_t id, wire::value& result) {
       if (take_deferred(self, id))
@@ -545,8 +545,8 @@ caf::behavior client_connection(connection_broker* self, int fd,
   return serve_connection(self, hdl, cfg, false);
 }
 
-caf::behavior server_connection(connection_broker* self,
-                                connection_handle hdl, connection_config cfg) {
+caf::behavior server_connection(connection_broker* self, connection_handle hdl,
+                                connection_config cfg) {
   return serve_connection(self, hdl, cfg, true);
 }
 
@@ -570,8 +570,8 @@ caf::behavior acceptor(caf::io::broker* self, int fd, connection_config cfg,
       conn_cfg.peer = is_tcp ? peer_repr(self->remote_addr(msg.handle),
                                          self->remote_port(msg.handle))
                              : std::string{}; // Python: '' for Unix
-      auto conn = self->fork(server_connection, msg.handle,
-                             std::move(conn_cfg));
+      auto conn
+        = self->fork(server_connection, msg.handle, std::move(conn_cfg));
       if (on_client)
         on_client(conn);
     },
@@ -580,7 +580,7 @@ caf::behavior acceptor(caf::io::broker* self, int fd, connection_config cfg,
   };
 }
 
-// -- shutdown -----------------------------------------------------------------------
+// -- shutdown -----------------------------------------------------------------
 
 /// CAF 0.17's middleman joins its I/O thread on shutdown, and that thread
 /// runs until every broker is gone: open connections would hang the
@@ -611,7 +611,7 @@ caf::actor supervisor_of(caf::actor_system& sys) {
     caf::atom("mas_super"));
 }
 
-// -- blocking entry points ------------------------------------------------------------
+// -- blocking entry points ----------------------------------------------------
 
 caf::expected<connection> connect(caf::actor_system& sys,
                                   const net::endpoint& ep,
@@ -658,9 +658,10 @@ caf::expected<connection> connect(caf::actor_system& sys,
                                         "connection closed during the TLS "
                                         "handshake");
     },
-    caf::after(handshake_timeout) >> [&] {
-      result = make_error(errc::tls_failure, "TLS handshake timed out");
-    });
+    caf::after(handshake_timeout) >>
+      [&] {
+        result = make_error(errc::tls_failure, "TLS handshake timed out");
+      });
   self->demonitor(conn);
   if (!result)
     self->send_exit(conn, caf::exit_reason::user_shutdown);
@@ -688,15 +689,14 @@ caf::expected<server> listen(caf::actor_system& sys, const net::endpoint& ep,
   connection_config cfg;
   cfg.supervisor = supervisor_of(sys);
   cfg.opts = std::move(opts);
-  auto acc = sys.middleman().spawn_broker(acceptor, fd.release(),
-                                          std::move(cfg), ep.is_tcp(),
-                                          std::move(on_client));
+  auto acc = sys.middleman().spawn_broker(
+    acceptor, fd.release(), std::move(cfg), ep.is_tcp(), std::move(on_client));
   return server{std::move(acc), std::move(local)};
 }
 
 } // namespace
 
-// -- server -----------------------------------------------------------------------------
+// -- server -------------------------------------------------------------------
 
 server& server::operator=(server&& other) noexcept {
   if (this != &other) {
@@ -718,7 +718,7 @@ void server::close() {
   }
 }
 
-// -- channel layer ----------------------------------------------------------------------
+// -- channel layer ------------------------------------------------------------
 
 namespace channel {
 
@@ -738,7 +738,7 @@ caf::expected<server> start_server(caf::actor_system& sys,
 
 } // namespace channel
 
-// -- RPC layer --------------------------------------------------------------------------
+// -- RPC layer ----------------------------------------------------------------
 
 namespace rpc {
 

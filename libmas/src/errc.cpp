@@ -44,8 +44,8 @@ bool is(const caf::error& err, errc code) noexcept {
 std::string error_text(const caf::error& err) {
   if (err.category() == caf::atom("mas")) {
     auto& ctx = err.context();
-    if (is(err, errc::remote_exception) && ctx.match_elements<std::string,
-                                                             std::string>())
+    if (is(err, errc::remote_exception)
+        && ctx.match_elements<std::string, std::string>())
       return ctx.get_as<std::string>(1);
     if (ctx.match_elements<std::string>())
       return ctx.get_as<std::string>(0);

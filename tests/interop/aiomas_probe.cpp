@@ -65,8 +65,8 @@ struct ext_type<Plain> {
     return "Plain";
   }
   static value to_repr(const Plain& x, const type_registry& types) {
-    return value::list({value{x.name}, to_value(x.tags, types),
-                        to_value(x.origin, types)});
+    return value::list(
+      {value{x.name}, to_value(x.tags, types), to_value(x.origin, types)});
   }
   static Plain from_repr(const value& x, const type_registry& types) {
     auto& xs = x.as_array();
@@ -168,7 +168,8 @@ void emit(const value& x) {
 
 // -- the checks ---------------------------------------------------------------
 
-void reencode_python_frames(const codec& cdc, const std::vector<byte_buffer>& in,
+void reencode_python_frames(const codec& cdc,
+                            const std::vector<byte_buffer>& in,
                             byte_buffer& out) {
   if (in.size() != 5)
     throw std::runtime_error("expected 5 input frames, got "
@@ -274,8 +275,7 @@ int main(int argc, char** argv) {
     auto cdc = make_codec(*kind); // check_type_ids stays on, like aiomas
     // Positional ids in the Python registration order.
     auto& reg = cdc->types();
-    if (reg.add("Point") != 0 || reg.add("Plain") != 1
-        || reg.add("Arrow") != 2)
+    if (reg.add("Point") != 0 || reg.add("Plain") != 1 || reg.add("Arrow") != 2)
       throw std::runtime_error("positional ids are not 0, 1, 2");
     byte_buffer reencoded;
     reencode_python_frames(*cdc, split(read_file(argv[2])), reencoded);

@@ -146,7 +146,7 @@ void roundtrip(const value& decoded, const codec& cdc, const char* kind,
   put_frame(out, cdc, to_value(x, cdc.types()));
 }
 
-// -- messages built in C++ only ------------------------------------------------
+// -- messages built in C++ only -----------------------------------------------
 
 value tcp_addr(const char* host, std::int64_t port) {
   return value::list({value{host}, value{port}});
@@ -177,18 +177,17 @@ void write_native(const codec& cdc, byte_buffer& out) {
     a.receiver_addr = tcp_addr("127.0.0.1", 5556);
     dict content;
     content.append("x", 1);
-    content.append("addr", to_value(agent_address{tcp_addr("127.0.0.1", 5800),
-                                                  "cpp"},
-                                    reg));
+    content.append(
+      "addr", to_value(agent_address{tcp_addr("127.0.0.1", 5800), "cpp"}, reg));
     a.content = std::move(content);
     a.performative = performative::inform;
     a.conversation_id = "c1";
     put_frame(out, cdc, to_value(a, reg));
   }
   // n2: AgentAddress
-  put_frame(out, cdc,
-            to_value(agent_address{tcp_addr("127.0.0.1", 5555), "agent0"},
-                     reg));
+  put_frame(
+    out, cdc,
+    to_value(agent_address{tcp_addr("127.0.0.1", 5555), "agent0"}, reg));
   // n3: Performatives
   put_frame(out, cdc, to_value(performative::request_whenever, reg));
   // n4: an empty ACLMessage (every field None)
@@ -198,8 +197,8 @@ void write_native(const codec& cdc, byte_buffer& out) {
     mango_message m;
     dict content;
     content.append("p", to_value(performative::agree, reg));
-    content.append("to", to_value(agent_address{value{"inbox/topic"}, "a"},
-                                  reg));
+    content.append("to",
+                   to_value(agent_address{value{"inbox/topic"}, "a"}, reg));
     m.content = std::move(content);
     dict meta;
     meta.append("sender_id", "cpp");
@@ -258,8 +257,8 @@ int main(int argc, char** argv) {
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "table" && argc == 3) {
-      auto ids = mango_type_ids_for(mango_wire_version::v2_1_4,
-                                    std::atoi(argv[2]));
+      auto ids
+        = mango_type_ids_for(mango_wire_version::v2_1_4, std::atoi(argv[2]));
       std::cout << to_readable_json(table_json(ids)) << '\n';
       return 0;
     }

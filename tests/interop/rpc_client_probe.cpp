@@ -145,15 +145,15 @@ mas::connection_options make_connection_options(const probe_options& po) {
   mas::connection_options opts;
   opts.codec = po.codec;
   if (!po.tls.empty())
-    opts.tls = mas::net::make_ssl_client_context(po.tls[0], po.tls[1],
-                                                 po.tls[2]);
+    opts.tls
+      = mas::net::make_ssl_client_context(po.tls[0], po.tls[1], po.tls[2]);
   return opts;
 }
 
 /// Connects or reports the failure as `{"op": "connect", ...}`.
-caf::expected<mas::rpc::client>
-connect(caf::actor_system& sys, const probe_options& po,
-        mas::connection_options opts) {
+caf::expected<mas::rpc::client> connect(caf::actor_system& sys,
+                                        const probe_options& po,
+                                        mas::connection_options opts) {
   auto client = mas::rpc::open_connection(sys, po.ep, std::move(opts));
   if (!client) {
     dict line{{"op", "connect"}};
@@ -240,10 +240,10 @@ int run_calls(caf::actor_system& sys, const probe_options& po) {
     auto start = clock_type::now();
     if (op == "call") {
       auto args = step.find("args") ? step.find("args")->as_array() : array{};
-      auto kwargs = step.find("kwargs") ? step.find("kwargs")->as_dict()
-                                        : dict{};
-      auto res = call(self, client->remote, path, std::move(args),
-                      std::move(kwargs));
+      auto kwargs
+        = step.find("kwargs") ? step.find("kwargs")->as_dict() : dict{};
+      auto res
+        = call(self, client->remote, path, std::move(args), std::move(kwargs));
       auto line = outcome(op, res);
       line.insert_or_assign("path", path);
       emit(line);
@@ -274,7 +274,7 @@ int run_calls(caf::actor_system& sys, const probe_options& po) {
         line.insert_or_assign("type", mas::wire::type_name(*res));
         line.insert_or_assign("size",
                               static_cast<std::int64_t>(
-                                res->is_string() ? res->as_string().size()
+                                res->is_string()  ? res->as_string().size()
                                 : res->is_bytes() ? res->as_bytes().data.size()
                                                   : 0));
       } else {
@@ -285,8 +285,8 @@ int run_calls(caf::actor_system& sys, const probe_options& po) {
     } else if (op == "concurrent") {
       auto count = step.find("count")->as_int64();
       auto delay = step.find("delay") ? step.find("delay")->as_double() : 0.0;
-      auto worker = sys.spawn(concurrent_caller, client->remote, path, count,
-                              delay);
+      auto worker
+        = sys.spawn(concurrent_caller, client->remote, path, count, delay);
       dict line{{"op", op}, {"path", path}, {"count", count}};
       self->request(worker, caf::infinite, mas::request_atom_v)
         .receive(
@@ -320,9 +320,10 @@ caf::behavior pending_caller(caf::event_based_actor* self,
     remote.call_kw(self, "slow", array{value{i}}, dict{{"delay", 3600.0}})
       .then(
         [observer, i](value& x) {
-          caf::anon_send(observer,
-                         value{dict{{"op", "ended"}, {"call", i}, {"ok", true},
-                                    {"result", std::move(x)}}});
+          caf::anon_send(observer, value{dict{{"op", "ended"},
+                                              {"call", i},
+                                              {"ok", true},
+                                              {"result", std::move(x)}}});
         },
         [observer, i](caf::error& err) {
           dict line{{"op", "ended"}, {"call", i}};
@@ -385,21 +386,20 @@ struct client_services {
 client_services make_client_services(const std::string& name) {
   using mas::rpc::service;
   auto math = service::make("probe.Math");
-  math->expose(
-    "mul", [](std::int64_t a, std::int64_t b) { return a * b; }, {"a", "b"});
+  math->expose("mul", [](std::int64_t a, std::int64_t b) { return a * b; },
+               {"a", "b"});
   auto root = service::make("probe.Client");
   root->expose("get_client_name", [name] { return name; });
   root->expose("fail", []() -> value {
     throw mas::rpc::exception("ValueError", "the client says no");
   });
   // Answers later, from another actor's context (the responder).
-  root->expose(
-    "later",
-    [](mas::rpc::call_context& ctx, std::int64_t x) {
-      auto responder = ctx.defer();
-      responder.deliver(value{x + 1});
-    },
-    {"x"});
+  root->expose("later",
+               [](mas::rpc::call_context& ctx, std::int64_t x) {
+                 auto responder = ctx.defer();
+                 responder.deliver(value{x + 1});
+               },
+               {"x"});
   root->add("math", math);
   return {root, math};
 }
@@ -477,8 +477,8 @@ int run_garbage(caf::actor_system& sys, const probe_options& po) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && (std::string{argv[1]} == "-h"
-                    || std::string{argv[1]} == "--help")) {
+  if (argc >= 2
+      && (std::string{argv[1]} == "-h" || std::string{argv[1]} == "--help")) {
     std::cout << usage;
     return 0;
   }

@@ -20,23 +20,22 @@ struct good_case {
 TEST_CASE("endpoint parses and renders the command-line forms",
           "[net][endpoint]") {
   std::vector<good_case> cases{
-      {"127.0.0.1:5555", endpoint::tcp("127.0.0.1", 5555), "127.0.0.1:5555"},
-      {"localhost:80", endpoint::tcp("localhost", 80), "localhost:80"},
-      {"example.com:65535", endpoint::tcp("example.com", 65535),
-       "example.com:65535"},
-      {"0.0.0.0:0", endpoint::tcp("0.0.0.0", 0), "0.0.0.0:0"},
-      {"host:007", endpoint::tcp("host", 7), "host:7"},
-      {"[::1]:5555", endpoint::tcp("::1", 5555), "[::1]:5555"},
-      {"[::]:0", endpoint::tcp("::", 0), "[::]:0"},
-      {"[fe80::1%eth0]:1", endpoint::tcp("fe80::1%eth0", 1),
-       "[fe80::1%eth0]:1"},
-      {"[2001:db8::1]:443", endpoint::tcp("2001:db8::1", 443),
-       "[2001:db8::1]:443"},
-      {"unix:/tmp/a.sock", endpoint::unix_socket("/tmp/a.sock"),
-       "unix:/tmp/a.sock"},
-      {"unix:relative/path:with:colons",
-       endpoint::unix_socket("relative/path:with:colons"),
-       "unix:relative/path:with:colons"},
+    {"127.0.0.1:5555", endpoint::tcp("127.0.0.1", 5555), "127.0.0.1:5555"},
+    {"localhost:80", endpoint::tcp("localhost", 80), "localhost:80"},
+    {"example.com:65535", endpoint::tcp("example.com", 65535),
+     "example.com:65535"},
+    {"0.0.0.0:0", endpoint::tcp("0.0.0.0", 0), "0.0.0.0:0"},
+    {"host:007", endpoint::tcp("host", 7), "host:7"},
+    {"[::1]:5555", endpoint::tcp("::1", 5555), "[::1]:5555"},
+    {"[::]:0", endpoint::tcp("::", 0), "[::]:0"},
+    {"[fe80::1%eth0]:1", endpoint::tcp("fe80::1%eth0", 1), "[fe80::1%eth0]:1"},
+    {"[2001:db8::1]:443", endpoint::tcp("2001:db8::1", 443),
+     "[2001:db8::1]:443"},
+    {"unix:/tmp/a.sock", endpoint::unix_socket("/tmp/a.sock"),
+     "unix:/tmp/a.sock"},
+    {"unix:relative/path:with:colons",
+     endpoint::unix_socket("relative/path:with:colons"),
+     "unix:relative/path:with:colons"},
   };
   for (auto& c : cases) {
     INFO("input: " << c.input);
@@ -67,30 +66,30 @@ TEST_CASE("endpoint kinds", "[net][endpoint]") {
 
 TEST_CASE("endpoint rejects malformed input", "[net][endpoint]") {
   std::vector<std::string> bad{
-      "",
-      ":",
-      "localhost",      // missing port
-      "localhost:",     // empty port
-      ":5555",          // empty host
-      "[]:5555",        // empty IPv6 host
-      "[::1]",          // missing port
-      "[::1]:",         // empty port
-      "[::1]5555",      // missing colon
-      "[::1:5555",      // missing bracket
-      "::1:5555",       // unbracketed IPv6
-      "host:65536",     // port out of range
-      "host:99999",     // port out of range
-      "host:123456",    // too many digits
-      "host:-1",        // sign
-      "host:+1",        // sign
-      "host:12a",       // non-numeric
-      "host:0x10",      // non-numeric
-      "host: 80",       // space
-      "host:80 ",       // trailing space
-      "ho st:80",       // space in host
-      "host:80:90",     // two ports
-      "[127.0.0.1]:80", // brackets for a non-IPv6 host
-      "unix:",          // empty path
+    "",
+    ":",
+    "localhost",      // missing port
+    "localhost:",     // empty port
+    ":5555",          // empty host
+    "[]:5555",        // empty IPv6 host
+    "[::1]",          // missing port
+    "[::1]:",         // empty port
+    "[::1]5555",      // missing colon
+    "[::1:5555",      // missing bracket
+    "::1:5555",       // unbracketed IPv6
+    "host:65536",     // port out of range
+    "host:99999",     // port out of range
+    "host:123456",    // too many digits
+    "host:-1",        // sign
+    "host:+1",        // sign
+    "host:12a",       // non-numeric
+    "host:0x10",      // non-numeric
+    "host: 80",       // space
+    "host:80 ",       // trailing space
+    "ho st:80",       // space in host
+    "host:80:90",     // two ports
+    "[127.0.0.1]:80", // brackets for a non-IPv6 host
+    "unix:",          // empty path
   };
   for (auto& input : bad) {
     INFO("input: '" << input << "'");

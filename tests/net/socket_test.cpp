@@ -108,10 +108,10 @@ void check_tcp_pair(int client, int server, const endpoint& listen_ep,
   auto tail = v6 ? std::string{", 0, 0)"} : std::string{")"};
   CHECK(mas::net::peer_name(client)
         == "('" + listen_ep.host + "', " + std::to_string(listen_ep.port)
-               + tail);
+             + tail);
   CHECK(mas::net::peer_name(server)
         == "('" + client_ep.host + "', " + std::to_string(client_ep.port)
-               + tail);
+             + tail);
   CHECK(has_cloexec(client));
   CHECK(int_option(client, IPPROTO_TCP, TCP_NODELAY) != 0);
   // Data flows.
@@ -185,7 +185,7 @@ TEST_CASE("listen and connect on IPv6 loopback", "[net][socket]") {
       return;
     }
     FAIL(
-        "cannot listen on [::1]:0 although the kernel has IPv6: " << ex.what());
+      "cannot listen on [::1]:0 although the kernel has IPv6: " << ex.what());
   }
   auto ep = mas::net::local_endpoint(listener.get());
   CHECK(ep.host == "::1");
@@ -212,7 +212,7 @@ TEST_CASE("the IPv6 wildcard is dual-stack", "[net][socket]") {
   // An IPv4 peer on a dual-stack socket, as Python shows it.
   CHECK(mas::net::peer_name(server.get())
         == "('::ffff:127.0.0.1', " + std::to_string(client_ep.port)
-               + ", 0, 0)");
+             + ", 0, 0)");
 }
 
 TEST_CASE("connect_once resolves host names", "[net][socket]") {
@@ -240,8 +240,8 @@ TEST_CASE("connect_once to a closed port is refused", "[net][socket]") {
 
 TEST_CASE("connect_once to an unknown host fails", "[net][socket]") {
   CHECK_THROWS_AS(
-      mas::net::connect_once(endpoint::tcp("no-such-host.invalid", 80)),
-      socket_error);
+    mas::net::connect_once(endpoint::tcp("no-such-host.invalid", 80)),
+    socket_error);
 }
 
 TEST_CASE("connect_with_retry with timeout 0 makes one attempt",

@@ -91,8 +91,8 @@ public:
     for (auto& arg : args)
       argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
-    auto res = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(),
-                             environ);
+    auto res
+      = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (res != 0) {
       pid_ = -1;
@@ -176,7 +176,7 @@ private:
     if (!out_)
       return false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - steady::now());
+      deadline - steady::now());
     if (left.count() <= 0)
       return false;
     pollfd pfd{out_.get(), POLLIN, 0};
@@ -301,7 +301,7 @@ struct pair {
 
   pair(const ssl_context& client_ctx, const ssl_context& server_ctx,
        const std::string& host = "localhost")
-      : client(client_ctx, host), server(server_ctx, "") {
+    : client(client_ctx, host), server(server_ctx, "") {
     // nop
   }
 
@@ -341,7 +341,7 @@ bool pump_socket(int fd, tls_session& session, bytes& plain, std::size_t want,
     if (plain.size() >= want)
       return true;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - steady::now());
+      deadline - steady::now());
     if (left.count() <= 0)
       return true;
     pollfd pfd{fd, POLLIN, 0};
@@ -447,7 +447,7 @@ TEST_CASE("ssl_context loads the aiomas certificate files", "[net][tls]") {
   CHECK_FALSE(client.is_server());
   auto& dir = cert_dir::get();
   auto aliased = mas::net::make_ssl_client_context(
-      dir.file("ca.pem"), dir.file("client.pem"), dir.file("client.key"));
+    dir.file("ca.pem"), dir.file("client.pem"), dir.file("client.key"));
   CHECK(aliased);
   CHECK_FALSE(ssl_context{});
 }
@@ -456,20 +456,20 @@ TEST_CASE("ssl_context reports bad files", "[net][tls]") {
   auto& dir = cert_dir::get();
   // Key does not match the certificate.
   CHECK_THROWS_AS(
-      ssl_context::server(
-          {dir.file("ca.pem"), dir.file("server.pem"), dir.file("client.key")}),
-      tls_error);
+    ssl_context::server(
+      {dir.file("ca.pem"), dir.file("server.pem"), dir.file("client.key")}),
+    tls_error);
   CHECK_THROWS_AS(
-      ssl_context::client({dir.file("ca.pem"), dir.file("missing.pem"),
-                           dir.file("client.key")}),
-      tls_error);
+    ssl_context::client(
+      {dir.file("ca.pem"), dir.file("missing.pem"), dir.file("client.key")}),
+    tls_error);
   CHECK_THROWS_AS(
-      ssl_context::server({dir.file("missing-ca.pem"), dir.file("server.pem"),
-                           dir.file("server.key")}),
-      tls_error);
+    ssl_context::server({dir.file("missing-ca.pem"), dir.file("server.pem"),
+                         dir.file("server.key")}),
+    tls_error);
   try {
     ssl_context::server(
-        {dir.file("ca.pem"), dir.file("server.pem"), dir.file("client.key")});
+      {dir.file("ca.pem"), dir.file("server.pem"), dir.file("client.key")});
   } catch (const tls_error& ex) {
     CHECK_THAT(ex.what(), Catch::Contains("key values mismatch"));
   }
@@ -549,10 +549,9 @@ TEST_CASE("a client trusting another CA rejects the server", "[net][tls]") {
   CHECK_THAT(err, Catch::Contains("certificate verify failed"));
   // The server sends its CA along (OpenSSL builds the chain from its verify
   // store, as Python's server does), so the client sees a foreign root.
-  CHECK_THAT(err,
-             Catch::Contains("unable to get local issuer certificate")
-                 || Catch::Contains("self-signed certificate in certificate "
-                                    "chain"));
+  CHECK_THAT(err, Catch::Contains("unable to get local issuer certificate")
+                    || Catch::Contains("self-signed certificate in certificate "
+                                       "chain"));
   // The server got the alert.
   CHECK_FALSE(p.server.ok);
   CHECK_FALSE(p.server.session.error().empty());
@@ -652,7 +651,7 @@ TEST_CASE("garbage ciphertext fails cleanly", "[net][tls]") {
     for (int i = 0; i < 32; ++i)
       junk.push_back(static_cast<std::uint8_t>(i * 7));
     CHECK_FALSE(
-        p.server.session.feed(junk.data(), junk.size(), p.server.plain));
+      p.server.session.feed(junk.data(), junk.size(), p.server.plain));
     CHECK_FALSE(p.server.session.error().empty());
     CHECK(p.server.plain.empty());
   }

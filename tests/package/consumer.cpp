@@ -16,8 +16,8 @@ int main() {
   codec->types().add("reading");
   auto bytes
     = codec->encode(mas::wire::to_value(reading{"t1", 21.5}, codec->types()));
-  auto back = mas::wire::from_value<reading>(codec->decode(bytes),
-                                             codec->types());
+  auto back
+    = mas::wire::from_value<reading>(codec->decode(bytes), codec->types());
   if (back.sensor != "t1" || back.celsius != 21.5)
     return 1;
   std::cout << "consumer ok\n";

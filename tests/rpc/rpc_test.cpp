@@ -37,7 +37,7 @@ using mas::wire::value;
 
 namespace {
 
-// -- fixture --------------------------------------------------------------------
+// -- fixture ------------------------------------------------------------------
 
 struct config : caf::actor_system_config {
   config() {
@@ -58,8 +58,9 @@ struct fixture {
   caf::expected<value> call(const mas::connection& conn, std::string path,
                             array args = {}, dict kwargs = {}) {
     caf::expected<value> result{value{}};
-    self->request(conn, 10s, mas::call_atom_v, std::move(path),
-                  std::move(args), std::move(kwargs))
+    self
+      ->request(conn, 10s, mas::call_atom_v, std::move(path), std::move(args),
+                std::move(kwargs))
       .receive([&](value& x) { result = std::move(x); },
                [&](caf::error& err) { result = std::move(err); });
     return result;
@@ -84,8 +85,8 @@ std::shared_ptr<mas::rpc::service> make_math() {
 
 mas::server start_math(fixture& f, const mas::net::endpoint& ep,
                        mas::connection_options opts = {}) {
-  auto srv = mas::rpc::start_server(f.sys, ep, make_math(), nullptr,
-                                    std::move(opts));
+  auto srv
+    = mas::rpc::start_server(f.sys, ep, make_math(), nullptr, std::move(opts));
   REQUIRE(srv);
   return std::move(*srv);
 }
@@ -93,8 +94,8 @@ mas::server start_math(fixture& f, const mas::net::endpoint& ep,
 /// Writes one raw frame of JSON text.
 void write_json_frame(int fd, const std::string& text) {
   mas::wire::byte_buffer buf;
-  mas::wire::write_frame(buf, reinterpret_cast<const std::uint8_t*>(text.data()),
-                         text.size());
+  mas::wire::write_frame(
+    buf, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   REQUIRE(::write(fd, buf.data(), buf.size())
           == static_cast<ssize_t>(buf.size()));
 }
@@ -116,7 +117,7 @@ std::string read_all(int fd, std::size_t limit = 1 << 20) {
 
 } // namespace
 
-// -- service resolution ---------------------------------------------------------
+// -- service resolution -------------------------------------------------------
 
 TEST_CASE("service paths resolve like aiomas's router") {
   auto root = make_math();
@@ -163,7 +164,7 @@ TEST_CASE("arguments bind like Python's call rules") {
         == "TypeError: add() got an unexpected keyword argument 'c'");
 }
 
-// -- C++ client, C++ server -----------------------------------------------------
+// -- C++ client, C++ server ---------------------------------------------------
 
 TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
   char dir_template[] = "/tmp/mas-rpc-XXXXXX";
@@ -171,9 +172,9 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
   std::string dir = dir_template;
   for (auto ep : {mas::net::endpoint::tcp("127.0.0.1", 0),
                   mas::net::endpoint::unix_socket(dir + "/rpc.sock")}) {
-    for (auto codec : {mas::wire::codec_kind::json,
-                       mas::wire::codec_kind::msgpack,
-                       mas::wire::codec_kind::msgpack_blosc}) {
+    for (auto codec :
+         {mas::wire::codec_kind::json, mas::wire::codec_kind::msgpack,
+          mas::wire::codec_kind::msgpack_blosc}) {
       INFO(ep.to_string() << " " << mas::wire::to_string(codec));
       mas::connection_options opts;
       opts.codec = codec;
@@ -195,10 +196,11 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
       CHECK(mas::is(failed.error(), mas::errc::remote_exception));
       CHECK(mas::error_text(failed.error())
             == "ValueError: \"spam\" is not a number\n");
-      CHECK(mas::remote_origin(failed.error()) == (ep.is_tcp()
-              ? "('127.0.0.1', " + std::to_string(srv.local_endpoint().port)
-                  + ")"
-              : srv.local_endpoint().path));
+      CHECK(mas::remote_origin(failed.error())
+            == (ep.is_tcp()
+                  ? "('127.0.0.1', " + std::to_string(srv.local_endpoint().port)
+                      + ")"
+                  : srv.local_endpoint().path));
       auto unknown = call(client->channel, "nope/x");
       REQUIRE(!unknown);
       CHECK(mas::error_text(unknown.error())
@@ -247,8 +249,8 @@ TEST_CASE_METHOD(fixture, "a deferred answer does not block other calls") {
     parked->clear();
     return n;
   });
-  auto srv = mas::rpc::start_server(sys, mas::net::endpoint::tcp("127.0.0.1", 0),
-                                    root);
+  auto srv = mas::rpc::start_server(
+    sys, mas::net::endpoint::tcp("127.0.0.1", 0), root);
   REQUIRE(srv);
   auto client = mas::rpc::open_connection(sys, srv->local_endpoint());
   REQUIRE(client);
@@ -282,8 +284,8 @@ TEST_CASE_METHOD(fixture, "typed actor handlers exposed by name") {
   auto calc = sys.spawn(adder);
   auto root = mas::rpc::service::make();
   root->expose_actor<int(int, int)>("add", calc, {"a", "b"}, caf::add_atom_v);
-  auto srv = mas::rpc::start_server(sys, mas::net::endpoint::tcp("127.0.0.1", 0),
-                                    root);
+  auto srv = mas::rpc::start_server(
+    sys, mas::net::endpoint::tcp("127.0.0.1", 0), root);
   REQUIRE(srv);
   auto client = mas::rpc::open_connection(sys, srv->local_endpoint());
   REQUIRE(client);
@@ -296,20 +298,20 @@ TEST_CASE_METHOD(fixture, "typed actor handlers exposed by name") {
 
 TEST_CASE_METHOD(fixture, "bi-directional RPC: the server calls back") {
   auto root = mas::rpc::service::make();
-  root->expose("server_method", [](mas::rpc::call_context& ctx,
-                                   mas::rpc::proxy client) {
-    auto later = ctx.defer();
-    client.call(ctx.self(), "get_client_name")
-      .then(
-        [later](value& name) {
-          later.deliver("Client name is \"" + name.as_string() + "\"");
-        },
-        [later](caf::error& err) {
-          later.fail("RuntimeError", mas::error_text(err));
-        });
-  });
-  auto srv = mas::rpc::start_server(sys, mas::net::endpoint::tcp("127.0.0.1", 0),
-                                    root);
+  root->expose(
+    "server_method", [](mas::rpc::call_context& ctx, mas::rpc::proxy client) {
+      auto later = ctx.defer();
+      client.call(ctx.self(), "get_client_name")
+        .then(
+          [later](value& name) {
+            later.deliver("Client name is \"" + name.as_string() + "\"");
+          },
+          [later](caf::error& err) {
+            later.fail("RuntimeError", mas::error_text(err));
+          });
+    });
+  auto srv = mas::rpc::start_server(
+    sys, mas::net::endpoint::tcp("127.0.0.1", 0), root);
   REQUIRE(srv);
   auto mine = mas::rpc::service::make();
   mine->expose("get_client_name", []() { return std::string{"Monty"}; });
@@ -356,18 +358,18 @@ TEST_CASE_METHOD(fixture, "channel layer with a handler actor") {
   self->send_exit(handler, caf::exit_reason::user_shutdown);
 }
 
-// -- bad input and vanished peers -----------------------------------------------
+// -- bad input and vanished peers ---------------------------------------------
 
 TEST_CASE_METHOD(fixture, "garbage from a client closes that channel only") {
   auto srv = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0));
   auto good = mas::rpc::open_connection(sys, srv.local_endpoint());
   REQUIRE(good);
   for (std::string garbage :
-       {std::string{"\x00\x00\x00\x05hello", 9},           // invalid JSON
-        std::string{"\xff\xff\xff\xff", 4},                // oversized header
-        std::string{"\x00\x00\x00\x09[7, 0, 1]", 13},      // bad message type
-        std::string{"\x00\x00\x00\x06[0, 1]", 10},         // not a triple
-        std::string{"\x00\x00\x00\x09[1, 0, 1]", 13}}) {   // unknown reply id
+       {std::string{"\x00\x00\x00\x05hello", 9},         // invalid JSON
+        std::string{"\xff\xff\xff\xff", 4},              // oversized header
+        std::string{"\x00\x00\x00\x09[7, 0, 1]", 13},    // bad message type
+        std::string{"\x00\x00\x00\x06[0, 1]", 10},       // not a triple
+        std::string{"\x00\x00\x00\x09[1, 0, 1]", 13}}) { // unknown reply id
     auto fd = mas::net::connect_once(srv.local_endpoint());
     REQUIRE(::write(fd.get(), garbage.data(), garbage.size())
             == static_cast<ssize_t>(garbage.size()));
@@ -453,27 +455,26 @@ TEST_CASE_METHOD(fixture, "a vanished server fails every pending call") {
   CHECK(late.error() == caf::sec::request_receiver_down);
 }
 
-TEST_CASE_METHOD(fixture, "a reply to an unknown id closes the client channel") {
+TEST_CASE_METHOD(fixture,
+                 "a reply to an unknown id closes the client channel") {
   auto listener = mas::net::listen_on(mas::net::endpoint::tcp("127.0.0.1", 0));
   auto client
     = mas::rpc::open_connection(sys, mas::net::local_endpoint(listener.get()));
   REQUIRE(client);
   int peer = ::accept(listener.get(), nullptr, nullptr);
   REQUIRE(peer >= 0);
-  auto pending = self->request(client->channel, caf::infinite,
-                               mas::call_atom_v, std::string{"f"}, array{},
-                               dict{});
+  auto pending = self->request(client->channel, caf::infinite, mas::call_atom_v,
+                               std::string{"f"}, array{}, dict{});
   write_json_frame(peer, "[1, 99, null]");
-  pending.receive([](value&) { FAIL("no failure"); },
-                  [](caf::error& err) {
-                    CHECK(mas::is(err, mas::errc::protocol_error));
-                  });
+  pending.receive(
+    [](value&) { FAIL("no failure"); },
+    [](caf::error& err) { CHECK(mas::is(err, mas::errc::protocol_error)); });
   ::close(peer);
 }
 
 TEST_CASE_METHOD(fixture, "connect failures are typed") {
-  auto res = mas::rpc::open_connection(sys,
-                                       mas::net::endpoint::tcp("127.0.0.1", 1));
+  auto res
+    = mas::rpc::open_connection(sys, mas::net::endpoint::tcp("127.0.0.1", 1));
   REQUIRE(!res);
   CHECK(mas::is(res.error(), mas::errc::connect_failed));
   auto unix_res = mas::channel::open_connection(
@@ -482,7 +483,7 @@ TEST_CASE_METHOD(fixture, "connect failures are typed") {
   CHECK(mas::is(unix_res.error(), mas::errc::connect_failed));
 }
 
-// -- TLS ------------------------------------------------------------------------
+// -- TLS ----------------------------------------------------------------------
 
 namespace {
 
@@ -503,13 +504,13 @@ TEST_CASE_METHOD(fixture, "RPC over mutual TLS") {
   mas::connection_options server_opts;
   server_opts.tls = mas::net::make_ssl_server_context(
     dir + "/ca.pem", dir + "/server.pem", dir + "/server.key");
-  auto srv = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0),
-                        server_opts);
+  auto srv
+    = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0), server_opts);
   mas::connection_options client_opts;
   client_opts.tls = mas::net::make_ssl_client_context(
     dir + "/ca.pem", dir + "/client.pem", dir + "/client.key");
-  auto client = mas::rpc::open_connection(sys, srv.local_endpoint(),
-                                          client_opts);
+  auto client
+    = mas::rpc::open_connection(sys, srv.local_endpoint(), client_opts);
   REQUIRE(client);
   CHECK(call(client->channel, "addition/add", {40, 2}) == value{42});
   std::string big(3 * 1024 * 1024, 'x');

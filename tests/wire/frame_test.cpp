@@ -37,7 +37,8 @@ TEST_CASE("frame header is 4-byte big-endian payload length") {
 
 TEST_CASE("several frames in one read and frames split across reads") {
   byte_buffer stream;
-  std::vector<std::string> payloads{"a", "", "hello world", std::string(300, 'x')};
+  std::vector<std::string> payloads{"a", "", "hello world",
+                                    std::string(300, 'x')};
   for (auto& p : payloads) {
     auto f = frame_of(p);
     stream.insert(stream.end(), f.begin(), f.end());

@@ -40,9 +40,9 @@ TEST_CASE("JSON encoding matches json.dumps defaults") {
   CHECK(enc(0) == "0");
   CHECK(enc(-9223372036854775807LL - 1) == "-9223372036854775808");
   CHECK(enc(18446744073709551615ULL) == "18446744073709551615");
-  CHECK(enc(value::list({0, 0, value::list({"add", value::list({3, 4}),
-                                            dict{}})}))
-        == R"([0, 0, ["add", [3, 4], {}]])");
+  CHECK(
+    enc(value::list({0, 0, value::list({"add", value::list({3, 4}), dict{}})}))
+    == R"([0, 0, ["add", [3, 4], {}]])");
   CHECK(enc(dict{{"a", 1}, {"b", value::list({})}}) == R"({"a": 1, "b": []})");
 }
 
@@ -141,16 +141,15 @@ TEST_CASE("JSON decodes NaN and Infinity tokens") {
   CHECK(a[3] == value{1});
   CHECK(a[4] == value{"NaN"});
   CHECK(a[5] == value{dict{{"Infinity", -1.5}}});
-  CHECK(enc(x) == R"([NaN, Infinity, -Infinity, 1, "NaN", {"Infinity": -1.5}])");
+  CHECK(enc(x)
+        == R"([NaN, Infinity, -Infinity, 1, "NaN", {"Infinity": -1.5}])");
 }
 
 TEST_CASE("JSON float decoding rounds correctly") {
   CHECK(dec("0.1").as_double() == 0.1);
-  CHECK(dec("2.2250738585072011e-308").as_double()
-        == 2.2250738585072011e-308);
+  CHECK(dec("2.2250738585072011e-308").as_double() == 2.2250738585072011e-308);
   CHECK(dec("9007199254740993.0").as_double() == 9007199254740992.0);
-  CHECK(dec("1.7976931348623157e308").as_double()
-        == 1.7976931348623157e308);
+  CHECK(dec("1.7976931348623157e308").as_double() == 1.7976931348623157e308);
   CHECK(dec("5e-324").as_double() == 5e-324);
 }
 
@@ -195,7 +194,7 @@ TEST_CASE("JSON rejects malformed input with typed errors") {
   CHECK(dec_error(R"({"a" NaN})") == errc::invalid_json);
   CHECK(dec_error("\"\xff\"") == errc::invalid_utf8);
   CHECK(dec_error("\"\xed\xa0\x80\"") == errc::invalid_utf8); // surrogate
-  CHECK(dec_error(R"("\ud800")") == errc::invalid_utf8); // lone surrogate
+  CHECK(dec_error(R"("\ud800")") == errc::invalid_utf8);      // lone surrogate
   CHECK(dec_error(R"("\udc00x")") == errc::invalid_utf8);
   // A valid pair does not make an unrelated error an encoding error.
   CHECK(dec_error(R"(["\ud83d\ude00", 1,])") == errc::invalid_json);

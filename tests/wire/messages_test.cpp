@@ -137,9 +137,9 @@ TEST_CASE("described structs decode strictly like cls(**d)") {
     }
   }
   // Ints convert to float fields like Python's float(x).
-  CHECK(from_value<demo::point>(value{ext{0, value{dict{{"x", 1}, {"y", 2}}}}},
-                                reg)
-        == demo::point{1, 2});
+  CHECK(
+    from_value<demo::point>(value{ext{0, value{dict{{"x", 1}, {"y", 2}}}}}, reg)
+    == demo::point{1, 2});
   // Unregistered types cannot be serialized.
   CHECK(error_of([] { to_value(demo::point{}); }) == errc::not_serializable);
 }
@@ -166,8 +166,9 @@ TEST_CASE("mango 2.2.1 samples on Python 3.11 encode byte for byte") {
   meta.append("sender_addr", value::list({"127.0.0.1", 5701}));
   meta.append("receiver_id", "peer");
   auto msg = to_value(mango_message{"hi-1", meta}, cdc.types());
-  CHECK(json(msg)
-        == R"({"__type__": [-1465703651, {"content": "hi-1", "meta": {"foo": 1, "sender_id": "echo", "sender_addr": ["127.0.0.1", 5701], "receiver_id": "peer"}}]})");
+  CHECK(
+    json(msg)
+    == R"({"__type__": [-1465703651, {"content": "hi-1", "meta": {"foo": 1, "sender_id": "echo", "sender_addr": ["127.0.0.1", 5701], "receiver_id": "peer"}}]})");
 
   acl_message acl;
   acl.sender_id = "agent0";
@@ -176,16 +177,16 @@ TEST_CASE("mango 2.2.1 samples on Python 3.11 encode byte for byte") {
   acl.receiver_addr = value::list({"127.0.0.1", 5556});
   dict content;
   content.append("x", 1);
-  content.append("addr",
-                 to_value(agent_address{value::list({"127.0.0.1", 5555}),
-                                        "agent0"},
-                          cdc.types()));
+  content.append(
+    "addr", to_value(agent_address{value::list({"127.0.0.1", 5555}), "agent0"},
+                     cdc.types()));
   acl.content = content;
   acl.performative = performative::inform;
   acl.conversation_id = "c1";
   auto text = json(to_value(acl, cdc.types()));
-  CHECK(text
-        == R"({"__type__": [-632231636, {"sender_id": "agent0", "sender_addr": ["127.0.0.1", 5555], "receiver_id": "agent1", "receiver_addr": ["127.0.0.1", 5556], "reply_to": null, "content": {"x": 1, "addr": {"__type__": [-1987868611, {"protocol_addr": ["127.0.0.1", 5555], "aid": "agent0"}]}}, "performative": {"__type__": [1970419479, 9]}, "conversation_id": "c1", "reply_by": null, "in_reply_to": null, "protocol": null, "language": null, "encoding": null, "ontology": null, "reply_with": null}]})");
+  CHECK(
+    text
+    == R"({"__type__": [-632231636, {"sender_id": "agent0", "sender_addr": ["127.0.0.1", 5555], "receiver_id": "agent1", "receiver_addr": ["127.0.0.1", 5556], "reply_to": null, "content": {"x": 1, "addr": {"__type__": [-1987868611, {"protocol_addr": ["127.0.0.1", 5555], "aid": "agent0"}]}}, "performative": {"__type__": [1970419479, 9]}, "conversation_id": "c1", "reply_by": null, "in_reply_to": null, "protocol": null, "language": null, "encoding": null, "ontology": null, "reply_with": null}]})");
   auto back = from_value<acl_message>(cdc.decode_text(text), cdc.types());
   CHECK(back == acl);
 }
@@ -202,26 +203,28 @@ TEST_CASE("mango ACL decoding is lenient like mango's setattr") {
   CHECK(acl.receiver_id.is_none());
   CHECK(!acl.performative);
   REQUIRE(acl.extra.size() == 1);
-  CHECK(json(to_value(acl, cdc.types())).find(R"("reply_with": null, "custom": [1])")
+  CHECK(json(to_value(acl, cdc.types()))
+          .find(R"("reply_with": null, "custom": [1])")
         != std::string::npos);
   // A Performatives value outside 1..22 is an error, as in Python.
-  CHECK_THROWS_AS(from_value<performative>(
-                    cdc.decode_text(R"({"__type__": [1970419479, 23]})"),
-                    cdc.types()),
-                  wire_error);
+  CHECK_THROWS_AS(
+    from_value<performative>(
+      cdc.decode_text(R"({"__type__": [1970419479, 23]})"), cdc.types()),
+    wire_error);
   // AgentAddress needs exactly its two keys (cls(**d)).
-  CHECK_THROWS_AS(from_value<agent_address>(
-                    cdc.decode_text(
-                      R"({"__type__": [-1987868611, {"aid": "x"}]})"),
-                    cdc.types()),
-                  wire_error);
+  CHECK_THROWS_AS(
+    from_value<agent_address>(
+      cdc.decode_text(R"({"__type__": [-1987868611, {"aid": "x"}]})"),
+      cdc.types()),
+    wire_error);
 }
 
 TEST_CASE("MangoMessage keeps unknown keys like mango's setattr") {
   json_codec cdc;
   register_mango_types(cdc.types(),
                        mango_type_ids_for(mango_wire_version::v2_1_4, 11));
-  auto text = R"({"__type__": [-1465703651, {"content": 1, "meta": {}, "x": 2}]})";
+  auto text
+    = R"({"__type__": [-1465703651, {"content": 1, "meta": {}, "x": 2}]})";
   auto msg = from_value<mango_message>(cdc.decode_text(text), cdc.types());
   CHECK(msg.content == value{1});
   CHECK(msg.extra.size() == 1);

@@ -267,9 +267,9 @@ TEST_CASE("msgpack encoding enforces max_depth") {
 TEST_CASE("msgpack decodes arrays as tuples") {
   msgpack_codec c;
   auto x = c.decode(hex("93 00 01 93 a1 78 92 01 02 80"));
-  CHECK(x
-        == value::tuple(
-          {0, 1, value::tuple({"x", value::tuple({1, 2}), dict{}})}));
+  CHECK(
+    x
+    == value::tuple({0, 1, value::tuple({"x", value::tuple({1, 2}), dict{}})}));
   CHECK(x.is_tuple());
 }
 
@@ -488,9 +488,9 @@ value py_big_value() {
 TEST_CASE("msgpack-blosc decodes buffers produced by Python") {
   msgpack_blosc_codec c;
   CHECK(c.kind() == codec_kind::msgpack_blosc);
-  CHECK(c.decode(hex(py_blosc_small))
-        == value::tuple(
-          {0, 1, value::tuple({"x", value::tuple({1, 2}), dict{}})}));
+  CHECK(
+    c.decode(hex(py_blosc_small))
+    == value::tuple({0, 1, value::tuple({"x", value::tuple({1, 2}), dict{}})}));
   CHECK(c.decode(hex(py_blosc_big)) == py_big_value());
 }
 

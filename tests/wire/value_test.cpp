@@ -126,9 +126,7 @@ TEST_CASE("readable form rejects malformed escapes") {
 }
 
 TEST_CASE("base64 matches RFC 4648 vectors") {
-  auto b = [](const char* s) {
-    return bytes::from_string(s).data;
-  };
+  auto b = [](const char* s) { return bytes::from_string(s).data; };
   CHECK(base64_encode(b("")) == "");
   CHECK(base64_encode(b("f")) == "Zg==");
   CHECK(base64_encode(b("fo")) == "Zm8=");

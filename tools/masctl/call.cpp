@@ -8,11 +8,11 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "masctl.hpp"
 #include "mas/config.hpp"
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/wire/readable.hpp"
+#include "masctl.hpp"
 
 namespace mas::masctl {
 
@@ -54,8 +54,8 @@ int run_call(const options& opts) {
   copts.max_frame_size = opts.max_frame_size;
   if (!opts.tls.empty()) {
     try {
-      copts.tls = net::make_ssl_client_context(opts.tls[0], opts.tls[1],
-                                               opts.tls[2]);
+      copts.tls
+        = net::make_ssl_client_context(opts.tls[0], opts.tls[1], opts.tls[2]);
     } catch (const net::tls_error& e) {
       std::cerr << "masctl: " << e.what() << "\n";
       return exit_usage;
@@ -66,8 +66,8 @@ int run_call(const options& opts) {
   caf::actor_system sys{cfg};
   sys.await_actors_before_shutdown(false);
   auto timeout = std::chrono::duration<double>{opts.timeout};
-  auto client = rpc::open_connection(sys, *ep, std::move(copts),
-                                     std::chrono::seconds{0});
+  auto client
+    = rpc::open_connection(sys, *ep, std::move(copts), std::chrono::seconds{0});
   if (!client) {
     std::cerr << "masctl: " << error_text(client.error()) << "\n";
     return exit_connection;

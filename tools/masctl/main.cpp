@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "masctl.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/frame.hpp"
 #include "mas/wire/readable.hpp"
+#include "masctl.hpp"
 
 namespace mas::masctl {
 
@@ -173,9 +173,8 @@ int run_decode(const options& opts) {
                       std::fwrite(line.data(), 1, line.size(), stdout);
                     } catch (const wire_error& e) {
                       std::fflush(stdout);
-                      std::cerr << "masctl: frame " << index << ": "
-                                << e.what() << " [" << to_string(e.code())
-                                << "]\n";
+                      std::cerr << "masctl: frame " << index << ": " << e.what()
+                                << " [" << to_string(e.code()) << "]\n";
                       status = 1;
                     }
                   });
@@ -184,8 +183,8 @@ int run_decode(const options& opts) {
   } catch (const wire_error& e) {
     // Framing errors end the stream: it cannot be resynchronized.
     std::fflush(stdout);
-    std::cerr << "masctl: frame " << frames.frames() << ": " << e.what()
-              << " [" << to_string(e.code()) << "]\n";
+    std::cerr << "masctl: frame " << frames.frames() << ": " << e.what() << " ["
+              << to_string(e.code()) << "]\n";
     return 1;
   }
   std::fflush(stdout);

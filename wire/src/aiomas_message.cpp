@@ -67,8 +67,7 @@ value to_value(const rpc_request& x) {
 rpc_request parse_rpc_request(value&& x) {
   auto xs = x.get_if<array>();
   if (xs == nullptr || xs->size() != 3)
-    invalid("an RPC request must be [path, args, kwargs], got "
-            + to_string(x));
+    invalid("an RPC request must be [path, args, kwargs], got " + to_string(x));
   auto path = (*xs)[0].get_if<std::string>();
   if (path == nullptr)
     invalid("RPC path must be a str, got " + to_string((*xs)[0]));

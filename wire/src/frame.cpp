@@ -11,9 +11,9 @@ void write_frame_header(byte_buffer& out, std::size_t payload_size) {
                        + std::to_string(payload_size)
                        + ").  Maximum length is 4294967296.");
   auto n = static_cast<std::uint32_t>(payload_size);
-  std::uint8_t hdr[frame_header_size] = {
-    static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-    static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  std::uint8_t hdr[frame_header_size]
+    = {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+       static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
   out.insert(out.end(), hdr, hdr + frame_header_size);
 }
 
@@ -26,14 +26,13 @@ void write_frame(byte_buffer& out, const std::uint8_t* payload,
 void frame_decoder::finish() const {
   if (buf_.empty())
     return;
-  std::string what = "stream ended inside frame " + std::to_string(frames_)
-                     + ": ";
+  std::string what
+    = "stream ended inside frame " + std::to_string(frames_) + ": ";
   if (buf_.size() < frame_header_size) {
     what += "got " + std::to_string(buf_.size()) + " of 4 header bytes";
   } else {
     what += "got " + std::to_string(buf_.size() - frame_header_size) + " of "
-            + std::to_string(read_frame_header(buf_.data()))
-            + " payload bytes";
+            + std::to_string(read_frame_header(buf_.data())) + " payload bytes";
   }
   throw wire_error(errc::truncated_frame, what);
 }

@@ -101,9 +101,9 @@ private:
 
   void check_depth(std::size_t depth) {
     if (depth >= max_depth_)
-      throw wire_error(errc::nesting_too_deep,
-                       "value nests deeper than " + std::to_string(max_depth_)
-                         + " levels");
+      throw wire_error(errc::nesting_too_deep, "value nests deeper than "
+                                                 + std::to_string(max_depth_)
+                                                 + " levels");
   }
 
   // Python's json turns int, float, bool and None keys into strings.
@@ -180,7 +180,8 @@ long long decimal_magnitude(const std::string& num) {
     }
   }
   if (i < num.size() && num[i] == '.') {
-    for (++i; i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
+    for (++i;
+         i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
          ++i) {
       if (!seen && num[i] == '0')
         zeros_after = std::min(zeros_after + 1, limit);
@@ -361,8 +362,8 @@ bool replace_non_finite(std::string_view text, std::string& out,
   bool value_may_start = true;
   bool changed = false;
   auto is_word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_'
-           || c == '.' || c == '-' || c == '+';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'
+           || c == '-' || c == '+';
   };
   auto token_at = [&](std::string_view token) {
     return text.compare(i, token.size(), token) == 0
@@ -498,10 +499,11 @@ errc classify(const bj::error_code& ec) {
 value json_codec::decode_text(std::string_view text) const {
   bj::parse_options opts;
   opts.max_depth = options().max_depth;
-  auto parse = [&](std::string_view input,
-                   const std::vector<substitution>* subs,
-                   bj::error_code& ec) -> value {
-    bj::basic_parser<json_builder> p{opts, *this, &json_codec::finish_dict, subs};
+  auto parse
+    = [&](std::string_view input, const std::vector<substitution>* subs,
+          bj::error_code& ec) -> value {
+    bj::basic_parser<json_builder> p{opts, *this, &json_codec::finish_dict,
+                                     subs};
     auto consumed = p.write_some(false, input.data(), input.size(), ec);
     if (ec)
       return value{};

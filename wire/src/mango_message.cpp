@@ -7,12 +7,28 @@ namespace mas::wire {
 namespace {
 
 constexpr const char* performative_names[] = {
-  "accept_proposal", "agree",         "cancel",          "cfp",
-  "call_for_proposal", "confirm",     "disconfirm",      "failure",
-  "inform",          "not_understood", "propose",        "query_if",
-  "query_ref",       "refuse",        "reject_proposal", "request",
-  "request_when",    "request_whenever", "subscribe",    "inform_if",
-  "proxy",           "propagate",
+  "accept_proposal",
+  "agree",
+  "cancel",
+  "cfp",
+  "call_for_proposal",
+  "confirm",
+  "disconfirm",
+  "failure",
+  "inform",
+  "not_understood",
+  "propose",
+  "query_if",
+  "query_ref",
+  "refuse",
+  "reject_proposal",
+  "request",
+  "request_when",
+  "request_whenever",
+  "subscribe",
+  "inform_if",
+  "proxy",
+  "propagate",
 };
 
 constexpr int performative_count = 22;

@@ -30,8 +30,7 @@ parse_mango_wire_version(std::string_view str) noexcept {
   if (major == 1)
     return mango_wire_version::v1;
   if (major != 2)
-    return major > 2 ? std::optional{mango_wire_version::v2_1_4}
-                     : std::nullopt;
+    return major > 2 ? std::optional{mango_wire_version::v2_1_4} : std::nullopt;
   if (minor == 0 || (minor == 1 && patch < 2))
     return mango_wire_version::v2_0;
   if (minor == 1 && patch < 4)

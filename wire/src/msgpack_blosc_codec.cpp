@@ -37,9 +37,8 @@ void msgpack_blosc_codec::encode(const value& x, byte_buffer& out) const {
                                 n + BLOSC_MAX_OVERHEAD, blosc_compressor, 0, 1);
   if (res <= 0) {
     out.resize(offset);
-    throw wire_error(errc::not_serializable,
-                     "Blosc compression failed (error " + std::to_string(res)
-                       + ")");
+    throw wire_error(errc::not_serializable, "Blosc compression failed (error "
+                                               + std::to_string(res) + ")");
   }
   out.resize(offset + static_cast<std::size_t>(res));
 }
@@ -64,10 +63,10 @@ value msgpack_blosc_codec::decode(const std::uint8_t* data,
                        + " trailing bytes after the Blosc buffer (header says "
                        + std::to_string(cbytes) + " bytes)");
   if (cbytes > size)
-    throw wire_error(errc::invalid_blosc,
-                     "truncated Blosc buffer: header says "
-                       + std::to_string(cbytes) + " bytes, got "
-                       + std::to_string(size));
+    throw wire_error(errc::invalid_blosc, "truncated Blosc buffer: header says "
+                                            + std::to_string(cbytes)
+                                            + " bytes, got "
+                                            + std::to_string(size));
   if (nbytes > options().max_decompressed_size)
     throw wire_error(errc::frame_too_large,
                      "Blosc buffer decompresses to " + std::to_string(nbytes)

@@ -130,9 +130,9 @@ private:
 
   void check_depth(std::size_t depth) {
     if (depth >= max_depth_)
-      throw wire_error(errc::nesting_too_deep,
-                       "value nests deeper than " + std::to_string(max_depth_)
-                         + " levels");
+      throw wire_error(errc::nesting_too_deep, "value nests deeper than "
+                                                 + std::to_string(max_depth_)
+                                                 + " levels");
   }
 
   // MsgPack lengths are 32-bit; Python raises ValueError beyond that.
@@ -170,9 +170,7 @@ class msgpack_builder {
 public:
   msgpack_builder(const codec& owner, value (codec::*finish)(dict&&) const,
                   std::size_t input_size)
-    : owner_(owner),
-      finish_(finish),
-      max_depth_(owner.options().max_depth),
+    : owner_(owner), finish_(finish), max_depth_(owner.options().max_depth),
       budget_(input_size) {
     // nop
   }
@@ -210,9 +208,9 @@ public:
       return push(value{std::string{}});
     std::string_view str{data, size};
     if (!detail::is_valid_utf8(str))
-      throw wire_error(errc::invalid_utf8,
-                       "msgpack str of " + std::to_string(size)
-                         + " bytes is not valid UTF-8");
+      throw wire_error(errc::invalid_utf8, "msgpack str of "
+                                             + std::to_string(size)
+                                             + " bytes is not valid UTF-8");
     return push(value{std::string{str}});
   }
   bool visit_bin(const char* data, std::uint32_t size) {
@@ -279,10 +277,10 @@ public:
 
   void parse_error(std::size_t, std::size_t error_offset) {
     // The only byte msgpack-c rejects in a header is the reserved 0xc1.
-    throw wire_error(errc::invalid_msgpack,
-                     "invalid msgpack type byte 0xc1 at offset "
-                       + std::to_string(error_offset > 0 ? error_offset - 1
-                                                         : 0));
+    throw wire_error(
+      errc::invalid_msgpack,
+      "invalid msgpack type byte 0xc1 at offset "
+        + std::to_string(error_offset > 0 ? error_offset - 1 : 0));
   }
   void insufficient_bytes(std::size_t, std::size_t) {
     truncated_ = true;
@@ -305,9 +303,9 @@ private:
 
   void open(bool map) {
     if (stack_.size() >= max_depth_)
-      throw wire_error(errc::nesting_too_deep,
-                       "msgpack data nests deeper than "
-                         + std::to_string(max_depth_) + " levels");
+      throw wire_error(errc::nesting_too_deep, "msgpack data nests deeper than "
+                                                 + std::to_string(max_depth_)
+                                                 + " levels");
     stack_.emplace_back(map);
   }
 
@@ -333,9 +331,9 @@ private:
     } else if (!top.has_key) {
       // Python cannot use dicts (or tuples holding them) as keys.
       if (!hashable(x))
-        throw wire_error(errc::invalid_msgpack,
-                         "unhashable map key of type '"
-                           + std::string{type_name(x)} + "'");
+        throw wire_error(errc::invalid_msgpack, "unhashable map key of type '"
+                                                  + std::string{type_name(x)}
+                                                  + "'");
       top.key = std::move(x);
       top.has_key = true;
     } else {

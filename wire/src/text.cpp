@@ -20,8 +20,8 @@ void append_python_float(std::string& out, double x, bool python_repr) {
   }
   // Shortest round-trip digits in scientific form, e.g. "-1.2345e+02".
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), x,
-                           std::chars_format::scientific);
+  auto res
+    = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
   std::string_view sci{buf, static_cast<size_t>(res.ptr - buf)};
   bool negative = sci.front() == '-';
   if (negative)
@@ -147,8 +147,7 @@ void append_json_string(std::string& out, std::string_view str) {
     while (run < end && *run >= 0x20 && *run < 0x7f && *run != '"'
            && *run != '\\')
       ++run;
-    out.append(reinterpret_cast<const char*>(p),
-               static_cast<size_t>(run - p));
+    out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(run - p));
     p = run;
     if (p == end)
       break;

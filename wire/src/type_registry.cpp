@@ -15,9 +15,9 @@ void type_registry::add(std::string name, std::int64_t id) {
     throw wire_error(errc::type_mismatch,
                      "type \"" + name + "\" is already registered");
   if (auto other = name_of(id))
-    throw wire_error(errc::type_mismatch,
-                     "type id " + std::to_string(id) + " is already used by \""
-                       + *other + "\"");
+    throw wire_error(errc::type_mismatch, "type id " + std::to_string(id)
+                                            + " is already used by \"" + *other
+                                            + "\"");
   entries_.push_back(entry{std::move(name), id, true});
 }
 
@@ -25,9 +25,9 @@ void type_registry::add_alias(std::string_view name, std::int64_t id) {
   if (auto other = name_of(id)) {
     if (*other == name)
       return;
-    throw wire_error(errc::type_mismatch,
-                     "type id " + std::to_string(id) + " is already used by \""
-                       + *other + "\"");
+    throw wire_error(errc::type_mismatch, "type id " + std::to_string(id)
+                                            + " is already used by \"" + *other
+                                            + "\"");
   }
   entries_.push_back(entry{std::string{name}, id, false});
 }

@@ -87,7 +87,8 @@ std::size_t hash_of(const value& x) noexcept {
     case k::boolean:
       return combine(seed, *x.get_if<bool>());
     case k::int64:
-      return combine(seed, std::hash<std::int64_t>{}(*x.get_if<std::int64_t>()));
+      return combine(seed,
+                     std::hash<std::int64_t>{}(*x.get_if<std::int64_t>()));
     case k::uint64:
       return combine(seed,
                      std::hash<std::uint64_t>{}(*x.get_if<std::uint64_t>()));
@@ -111,14 +112,14 @@ std::size_t hash_of(const value& x) noexcept {
         seed = combine(combine(seed, hash_of(key)), hash_of(val));
       return seed;
     case k::ext:
-      return combine(combine(seed, static_cast<std::size_t>(
-                                     x.get_if<ext>()->type_id())),
-                     hash_of(x.get_if<ext>()->repr()));
+      return combine(
+        combine(seed, static_cast<std::size_t>(x.get_if<ext>()->type_id())),
+        hash_of(x.get_if<ext>()->repr()));
   }
   return seed;
 }
 
-// -- dict key semantics (Python's) ---------------------------------------------
+// -- dict key semantics (Python's) --------------------------------------------
 
 /// A number key as Python compares it: bool, int and float are one domain
 /// (`1 == True == 1.0`); integral floats equal the int of the same value.

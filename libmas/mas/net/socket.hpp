@@ -70,9 +70,9 @@ unique_fd connect_once(const endpoint& ep);
 /// Unix sockets retry only a missing socket file (ENOENT) and a refused
 /// connection (ECONNREFUSED).
 /// @throws socket_error with the last attempt's error.
-unique_fd connect_with_retry(const endpoint& ep,
-                             std::optional<std::chrono::duration<double>>
-                               timeout);
+unique_fd
+connect_with_retry(const endpoint& ep,
+                   std::optional<std::chrono::duration<double>> timeout);
 
 /// Creates a listening socket (SO_REUSEADDR for TCP; for an IPv6 wildcard
 /// `::` the socket is dual-stack). A Unix socket path that exists and is a

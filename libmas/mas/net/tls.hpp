@@ -64,14 +64,14 @@ private:
 
 /// aiomas's helper names.
 inline ssl_context make_ssl_server_context(const std::string& cafile,
-                                          const std::string& certfile,
-                                          const std::string& keyfile) {
+                                           const std::string& certfile,
+                                           const std::string& keyfile) {
   return ssl_context::server({cafile, certfile, keyfile});
 }
 
 inline ssl_context make_ssl_client_context(const std::string& cafile,
-                                          const std::string& certfile,
-                                          const std::string& keyfile) {
+                                           const std::string& certfile,
+                                           const std::string& keyfile) {
   return ssl_context::client({cafile, certfile, keyfile});
 }
 

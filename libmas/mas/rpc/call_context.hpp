@@ -54,16 +54,12 @@ public:
   call_context(caf::io::broker* self, caf::actor conn, std::uint64_t id,
                std::shared_ptr<const wire::type_registry> types,
                std::int64_t proxy_type_id, const std::string& peer)
-    : self_(self),
-      conn_(std::move(conn)),
-      id_(id),
-      types_(std::move(types)),
-      proxy_type_id_(proxy_type_id),
-      peer_(peer) {
+    : self_(self), conn_(std::move(conn)), id_(id), types_(std::move(types)),
+      proxy_type_id_(proxy_type_id), peer_(peer) {
     // nop
   }
 
-  // -- answering ----------------------------------------------------------------
+  // -- answering --------------------------------------------------------------
 
   /// Answers now.
   void reply(wire::value result) {
@@ -86,7 +82,7 @@ public:
     return state_ != state::open;
   }
 
-  // -- talking to actors ----------------------------------------------------------
+  // -- talking to actors ------------------------------------------------------
 
   /// Sends `msg` as a request to `dest` and answers this call with the
   /// actor's response (of type `R`, converted with `to_value`) or error.
@@ -94,9 +90,8 @@ public:
   void forward_to_actor(const caf::actor& dest, caf::message msg) {
     auto later = defer();
     auto handle = self_->request(dest, caf::infinite, std::move(msg));
-    auto on_error = [later](caf::error& err) {
-      later.fail("Exception", describe(err));
-    };
+    auto on_error
+      = [later](caf::error& err) { later.fail("Exception", describe(err)); };
     if constexpr (std::is_void_v<R>) {
       handle.then([later]() { later.deliver(wire::value{}); }, on_error);
     } else {
@@ -112,7 +107,7 @@ public:
     }
   }
 
-  // -- connection -----------------------------------------------------------------
+  // -- connection -------------------------------------------------------------
 
   /// The connection the call came in on.
   caf::actor connection() const;
@@ -136,7 +131,7 @@ public:
     return self_;
   }
 
-  // -- used by the connection -----------------------------------------------------
+  // -- used by the connection -------------------------------------------------
 
   enum class state { open, replied, failed, deferred };
 

@@ -26,8 +26,7 @@ public:
   proxy() = default;
 
   proxy(caf::actor conn, std::string path, std::int64_t proxy_type_id)
-    : conn_(std::move(conn)),
-      path_(std::move(path)),
+    : conn_(std::move(conn)), path_(std::move(path)),
       proxy_type_id_(proxy_type_id) {
     // nop
   }
@@ -78,8 +77,11 @@ public:
   template <class T>
   wire::value argument(T&& x) const {
     using type = std::decay_t<T>;
-    if constexpr (std::is_same_v<type, std::shared_ptr<service>>
-                  || std::is_same_v<type, std::shared_ptr<const service>>)
+    if constexpr (
+      std::is_same_v<
+        type,
+        std::shared_ptr<
+          service>> || std::is_same_v<type, std::shared_ptr<const service>>)
       return service_reference(*x);
     else if constexpr (std::is_same_v<type, proxy>)
       return x.reference();

@@ -23,7 +23,7 @@
 
 namespace mas::rpc {
 
-// -- exceptions handlers may throw ----------------------------------------------
+// -- exceptions handlers may throw --------------------------------------------
 
 /// Fails the call with a Python exception type and message, e.g.
 /// `throw rpc::exception{"ValueError", "\"spam\" is not a number"}`; the
@@ -43,7 +43,7 @@ private:
   std::string type_;
 };
 
-// -- service --------------------------------------------------------------------
+// -- service ------------------------------------------------------------------
 
 /// A node of an RPC service tree: exposed functions and sub-services, like
 /// aiomas's `Service`/`ServiceDict` with its router. Calls address a function
@@ -55,9 +55,8 @@ class service : public std::enable_shared_from_this<service> {
 public:
   /// The low-level form of an exposed function. It must call
   /// `ctx.reply`, `ctx.fail` or `ctx.defer` (or throw).
-  using raw_handler
-    = std::function<void(call_context& ctx, wire::array& args,
-                         wire::dict& kwargs)>;
+  using raw_handler = std::function<void(call_context& ctx, wire::array& args,
+                                         wire::dict& kwargs)>;
 
   /// @param type_name names the service in "not exposed" errors, like the
   ///        Python class's `module.qualname`.
@@ -87,8 +86,7 @@ public:
   /// answers with its response. `Sig` is the handler's signature `R(Args...)`.
   template <class Sig, class Handle, class... Prefix>
   service& expose_actor(std::string name, Handle dest,
-                        std::vector<std::string> param_names,
-                        Prefix... prefix);
+                        std::vector<std::string> param_names, Prefix... prefix);
 
   /// Adds a sub-service (aiomas: a nested service / `router.add`).
   service& add(std::string name, std::shared_ptr<service> sub);
@@ -138,7 +136,7 @@ private:
   std::string name_;
 };
 
-// -- implementation of the templates --------------------------------------------
+// -- implementation of the templates ------------------------------------------
 
 namespace detail {
 
@@ -210,12 +208,12 @@ decltype(auto) invoke_with(F& fun, call_context& ctx,
                            const std::vector<const wire::value*>& xs,
                            std::index_sequence<Is...>) {
   if constexpr (takes_context<Args>::value) {
-    return fun(ctx, convert_argument<std::decay_t<
-                      std::tuple_element_t<Is + 1, Args>>>(ctx, *xs[Is])...);
-  } else {
     return fun(
-      convert_argument<std::decay_t<std::tuple_element_t<Is, Args>>>(ctx,
-                                                                     *xs[Is])...);
+      ctx, convert_argument<std::decay_t<std::tuple_element_t<Is + 1, Args>>>(
+             ctx, *xs[Is])...);
+  } else {
+    return fun(convert_argument<std::decay_t<std::tuple_element_t<Is, Args>>>(
+      ctx, *xs[Is])...);
   }
 }
 
@@ -224,9 +222,8 @@ caf::message make_request(call_context& ctx,
                           const std::vector<const wire::value*>& xs,
                           std::index_sequence<Is...>, const Prefix&... prefix) {
   return caf::make_message(
-    prefix...,
-    convert_argument<std::decay_t<std::tuple_element_t<Is, Args>>>(ctx,
-                                                                   *xs[Is])...);
+    prefix..., convert_argument<std::decay_t<std::tuple_element_t<Is, Args>>>(
+                 ctx, *xs[Is])...);
 }
 
 } // namespace detail
@@ -238,23 +235,22 @@ service& service::expose(std::string name, F fun,
   using args = typename traits::arg_types;
   using result = typename traits::result_type;
   auto fun_name = name;
-  raw_handler handler = [fun = std::move(fun), fun_name,
-                         names = std::move(param_names)](
-                          call_context& ctx, wire::array& xs,
-                          wire::dict& kwargs) mutable {
-    constexpr auto arity = detail::arity_of<args>;
-    auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
-    auto seq = std::make_index_sequence<arity>{};
-    if constexpr (std::is_void_v<result>) {
-      detail::invoke_with<F, args>(fun, ctx, bound, seq);
-      if (!ctx.answered())
-        ctx.reply(wire::value{});
-    } else {
-      auto res = detail::invoke_with<F, args>(fun, ctx, bound, seq);
-      if (!ctx.answered())
-        ctx.reply(detail::convert_result(ctx, res));
-    }
-  };
+  raw_handler handler
+    = [fun = std::move(fun), fun_name, names = std::move(param_names)](
+        call_context& ctx, wire::array& xs, wire::dict& kwargs) mutable {
+        constexpr auto arity = detail::arity_of<args>;
+        auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
+        auto seq = std::make_index_sequence<arity>{};
+        if constexpr (std::is_void_v<result>) {
+          detail::invoke_with<F, args>(fun, ctx, bound, seq);
+          if (!ctx.answered())
+            ctx.reply(wire::value{});
+        } else {
+          auto res = detail::invoke_with<F, args>(fun, ctx, bound, seq);
+          if (!ctx.answered())
+            ctx.reply(detail::convert_result(ctx, res));
+        }
+      };
   return expose_raw(std::move(name), std::move(handler));
 }
 
@@ -267,15 +263,15 @@ service& service::expose_actor(std::string name, Handle dest,
   using result = typename traits::result_type;
   auto fun_name = name;
   auto target = caf::actor_cast<caf::actor>(dest);
-  raw_handler handler = [target, fun_name, names = std::move(param_names),
-                         prefix...](call_context& ctx, wire::array& xs,
-                                    wire::dict& kwargs) {
-    constexpr auto arity = std::tuple_size_v<args>;
-    auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
-    auto msg = detail::make_request<args>(
-      ctx, bound, std::make_index_sequence<arity>{}, prefix...);
-    ctx.forward_to_actor<result>(target, std::move(msg));
-  };
+  raw_handler handler
+    = [target, fun_name, names = std::move(param_names),
+       prefix...](call_context& ctx, wire::array& xs, wire::dict& kwargs) {
+        constexpr auto arity = std::tuple_size_v<args>;
+        auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
+        auto msg = detail::make_request<args>(
+          ctx, bound, std::make_index_sequence<arity>{}, prefix...);
+        ctx.forward_to_actor<result>(target, std::move(msg));
+      };
   return expose_raw(std::move(name), std::move(handler));
 }
 

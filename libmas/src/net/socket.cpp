@@ -32,7 +32,7 @@ std::string errno_text(int code) {
 
 [[noreturn]] void throw_errno(const std::string& what, int code) {
   throw socket_error(what + ": " + errno_text(code) + " (errno "
-                         + std::to_string(code) + ")",
+                       + std::to_string(code) + ")",
                      code);
 }
 
@@ -134,7 +134,7 @@ void resolve(const endpoint& ep, int flags, addrinfo_list& result) {
     throw_errno("getaddrinfo " + ep.to_string(), code);
   }
   throw socket_error("getaddrinfo " + ep.to_string() + ": "
-                         + (res != 0 ? gai_strerror(res) : "no addresses"),
+                       + (res != 0 ? gai_strerror(res) : "no addresses"),
                      0);
 }
 
@@ -182,7 +182,7 @@ unique_fd connect_tcp(const endpoint& ep) {
       continue;
     }
     errors.emplace_back("connect " + where + ": " + errno_text(err) + " (errno "
-                            + std::to_string(err) + ")",
+                          + std::to_string(err) + ")",
                         err);
   }
   if (errors.size() == 1)
@@ -244,8 +244,8 @@ unique_fd listen_tcp(const endpoint& ep, int backlog) {
   // `0.0.0.0` (getaddrinfo usually lists IPv4 first).
   if (ep.host.empty())
     std::stable_partition(
-        candidates.begin(), candidates.end(),
-        [](const addrinfo* ai) { return ai->ai_family == AF_INET6; });
+      candidates.begin(), candidates.end(),
+      [](const addrinfo* ai) { return ai->ai_family == AF_INET6; });
   std::string last_what;
   int last_code = 0;
   for (auto ai : candidates) {
@@ -307,7 +307,7 @@ connect_with_retry(const endpoint& ep,
     // Cap at ~100 years to keep the conversion in range.
     secs = std::min(secs, 100.0 * 365 * 24 * 3600);
     deadline
-        = start + duration_cast<clock_type::duration>(duration<double>{secs});
+      = start + duration_cast<clock_type::duration>(duration<double>{secs});
   }
   duration<double> interval{0.5};
   for (;;) {
@@ -346,12 +346,12 @@ endpoint local_endpoint(int fd) {
   switch (ss.ss_family) {
     case AF_INET:
       return endpoint::tcp(
-          numeric_host(addr, len),
-          ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port));
+        numeric_host(addr, len),
+        ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port));
     case AF_INET6:
       return endpoint::tcp(
-          numeric_host(addr, len),
-          ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port));
+        numeric_host(addr, len),
+        ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port));
     case AF_UNIX: {
       auto un = reinterpret_cast<const sockaddr_un*>(&ss);
       auto off = offsetof(sockaddr_un, sun_path);
@@ -365,7 +365,7 @@ endpoint local_endpoint(int fd) {
     }
     default:
       throw socket_error("getsockname: unsupported address family "
-                             + std::to_string(ss.ss_family),
+                           + std::to_string(ss.ss_family),
                          EAFNOSUPPORT);
   }
 }

@@ -66,7 +66,7 @@ std::shared_ptr<SSL_CTX> new_ctx(const SSL_METHOD* method) {
   // Python's defaults on every context, plus aiomas's OP_SINGLE_ECDH_USE
   // (a no-op since OpenSSL 1.1) and OP_NO_COMPRESSION.
   SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE
-                               | SSL_OP_SINGLE_DH_USE);
+                             | SSL_OP_SINGLE_DH_USE);
   return ctx;
 }
 
@@ -233,7 +233,7 @@ struct tls_session::impl {
 // -- tls_session --------------------------------------------------------------
 
 tls_session::tls_session(const ssl_context& ctx, const std::string& host_name)
-    : impl_(std::make_unique<impl>()) {
+  : impl_(std::make_unique<impl>()) {
   if (!ctx)
     throw tls_error("tls_session: empty ssl_context");
   auto& st = *impl_;

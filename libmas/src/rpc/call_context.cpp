@@ -29,8 +29,7 @@ caf::actor call_context::connection() const {
 
 proxy call_context::make_proxy(const wire::value& reference) const {
   auto e = reference.get_if<wire::ext>();
-  if (e == nullptr || e->type_id() != proxy_type_id_
-      || !e->repr().is_string())
+  if (e == nullptr || e->type_id() != proxy_type_id_ || !e->repr().is_string())
     throw exception("TypeError", "expected a service reference, got "
                                    + wire::to_string(reference));
   return proxy{connection(), e->repr().as_string(), proxy_type_id_};

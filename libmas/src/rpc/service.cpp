@@ -142,12 +142,11 @@ bind_arguments(std::string_view fun_name, std::size_t n,
                const wire::dict& kwargs) {
   auto fn = std::string{fun_name} + "()";
   if (args.size() > n)
-    throw exception("TypeError", fn + " takes " + std::to_string(n)
-                                   + " positional argument"
-                                   + (n == 1 ? "" : "s") + " but "
-                                   + std::to_string(args.size())
-                                   + (args.size() == 1 ? " was" : " were")
-                                   + " given");
+    throw exception("TypeError",
+                    fn + " takes " + std::to_string(n) + " positional argument"
+                      + (n == 1 ? "" : "s") + " but "
+                      + std::to_string(args.size())
+                      + (args.size() == 1 ? " was" : " were") + " given");
   std::vector<const wire::value*> result(n, nullptr);
   for (std::size_t i = 0; i < args.size(); ++i)
     result[i] = &args[i];
@@ -158,11 +157,11 @@ bind_arguments(std::string_view fun_name, std::size_t n,
       if (names[i] == kw)
         index = i;
     if (index == n)
-      throw exception("TypeError", fn + " got an unexpected keyword argument '"
-                                     + kw + "'");
+      throw exception("TypeError",
+                      fn + " got an unexpected keyword argument '" + kw + "'");
     if (result[index] != nullptr)
-      throw exception("TypeError", fn + " got multiple values for argument '"
-                                     + kw + "'");
+      throw exception("TypeError",
+                      fn + " got multiple values for argument '" + kw + "'");
     result[index] = &val;
   }
   std::vector<std::string> missing;
@@ -171,11 +170,11 @@ bind_arguments(std::string_view fun_name, std::size_t n,
       missing.push_back(i < names.size() ? names[i]
                                          : "arg" + std::to_string(i));
   if (!missing.empty())
-    throw exception("TypeError",
-                    fn + " missing " + std::to_string(missing.size())
-                      + " required positional argument"
-                      + (missing.size() == 1 ? "" : "s") + ": "
-                      + quoted_list(missing));
+    throw exception("TypeError", fn + " missing "
+                                   + std::to_string(missing.size())
+                                   + " required positional argument"
+                                   + (missing.size() == 1 ? "" : "s") + ": "
+                                   + quoted_list(missing));
   return result;
 }
 

@@ -86,8 +86,7 @@ inline constexpr bool dependent_false = false;
 [[noreturn]] void throw_unexpected_field(std::string_view type,
                                          const value& key);
 [[noreturn]] void throw_no_serializer(std::string_view type);
-[[noreturn]] void throw_wrong_type_id(std::string_view type,
-                                      std::int64_t got);
+[[noreturn]] void throw_wrong_type_id(std::string_view type, std::int64_t got);
 
 template <class T>
 T int_from_value(const value& x) {
@@ -189,8 +188,7 @@ value to_value(const T& x, const type_registry& types) {
     if (!id)
       detail::throw_no_serializer(ext_type<T>::name());
     return ext{*id, ext_type<T>::to_repr(x, types)};
-  } else if constexpr (std::is_same_v<T, bool>
-                       || std::is_same_v<T, none_t>) {
+  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, none_t>) {
     return value{x};
   } else if constexpr (std::is_integral_v<T>) {
     return value{x};
@@ -198,8 +196,10 @@ value to_value(const T& x, const type_registry& types) {
     return value{static_cast<double>(x)};
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return value{std::string{std::string_view{x}}};
-  } else if constexpr (std::is_same_v<T, bytes> || std::is_same_v<T, array>
-                       || std::is_same_v<T, dict> || std::is_same_v<T, ext>) {
+  } else if constexpr (
+    std::is_same_v<
+      T,
+      bytes> || std::is_same_v<T, array> || std::is_same_v<T, dict> || std::is_same_v<T, ext>) {
     return value{x};
   } else if constexpr (detail::is_optional<T>::value) {
     return x ? to_value(*x, types) : value{};
@@ -281,8 +281,8 @@ T from_value(const value& x, const type_registry& types) {
     auto& xs = x.as_array();
     constexpr auto n = std::tuple_size_v<T>;
     if (xs.size() != n)
-      detail::throw_mismatch(x, "sequence of " + std::to_string(n)
-                                  + " elements");
+      detail::throw_mismatch(x,
+                             "sequence of " + std::to_string(n) + " elements");
     return detail::tuple_from_value<T>(xs, types,
                                        std::make_index_sequence<n>{});
   } else {

@@ -66,7 +66,10 @@ inline constexpr bool is_described_v = is_described<T>::value;
 
 // -- MAS_DESCRIBE -------------------------------------------------------------
 
+// Kept on one line: clang-format would split the braced initializer.
+// clang-format off
 #define MAS_DETAIL_FIELD(T, m) ::mas::wire::field<T, decltype(T::m)>{#m, &T::m}
+// clang-format on
 
 #define MAS_DETAIL_EXPAND(x) x
 #define MAS_DETAIL_FE_1(T, m) MAS_DETAIL_FIELD(T, m)
@@ -101,7 +104,7 @@ inline constexpr bool is_described_v = is_described<T>::value;
 #define MAS_DETAIL_FE_16(T, m, ...)                                            \
   MAS_DETAIL_FIELD(T, m), MAS_DETAIL_EXPAND(MAS_DETAIL_FE_15(T, __VA_ARGS__))
 
-#define MAS_DETAIL_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12,    \
+#define MAS_DETAIL_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12,     \
                         _13, _14, _15, _16, name, ...)                         \
   name
 
@@ -119,11 +122,11 @@ inline constexpr bool is_described_v = is_described<T>::value;
 #define MAS_DESCRIBE(T, ...)                                                   \
   [[maybe_unused]] inline auto mas_describe(::mas::wire::type_tag<T>) {        \
     return ::mas::wire::describe<T>(                                           \
-      #T, MAS_DETAIL_EXPAND(MAS_DETAIL_PICK(                                   \
-            __VA_ARGS__, MAS_DETAIL_FE_16, MAS_DETAIL_FE_15, MAS_DETAIL_FE_14, \
-            MAS_DETAIL_FE_13, MAS_DETAIL_FE_12, MAS_DETAIL_FE_11,              \
-            MAS_DETAIL_FE_10, MAS_DETAIL_FE_9, MAS_DETAIL_FE_8,                \
-            MAS_DETAIL_FE_7, MAS_DETAIL_FE_6, MAS_DETAIL_FE_5,                 \
-            MAS_DETAIL_FE_4, MAS_DETAIL_FE_3, MAS_DETAIL_FE_2,                 \
-            MAS_DETAIL_FE_1)(T, __VA_ARGS__)));                                \
+      #T,                                                                      \
+      MAS_DETAIL_EXPAND(MAS_DETAIL_PICK(                                       \
+        __VA_ARGS__, MAS_DETAIL_FE_16, MAS_DETAIL_FE_15, MAS_DETAIL_FE_14,     \
+        MAS_DETAIL_FE_13, MAS_DETAIL_FE_12, MAS_DETAIL_FE_11,                  \
+        MAS_DETAIL_FE_10, MAS_DETAIL_FE_9, MAS_DETAIL_FE_8, MAS_DETAIL_FE_7,   \
+        MAS_DETAIL_FE_6, MAS_DETAIL_FE_5, MAS_DETAIL_FE_4, MAS_DETAIL_FE_3,    \
+        MAS_DETAIL_FE_2, MAS_DETAIL_FE_1)(T, __VA_ARGS__)));                   \
   }

@@ -17,9 +17,9 @@ namespace mas::wire {
 /// tells the two apart.
 class msgpack_blosc_codec : public msgpack_codec {
 public:
-  using msgpack_codec::msgpack_codec;
   using codec::decode;
   using codec::encode;
+  using msgpack_codec::msgpack_codec;
 
   codec_kind kind() const noexcept override {
     return codec_kind::msgpack_blosc;

@@ -47,8 +47,7 @@ struct bytes {
   }
   /// Creates bytes from the octets of `str` (no encoding involved).
   static bytes from_string(std::string_view str) {
-    return bytes{reinterpret_cast<const std::uint8_t*>(str.data()),
-                 str.size()};
+    return bytes{reinterpret_cast<const std::uint8_t*>(str.data()), str.size()};
   }
 
   friend bool operator==(const bytes& x, const bytes& y) noexcept {
@@ -214,9 +213,10 @@ public:
   value(bool x) noexcept : data_(x) {
     // nop
   }
-  template <class T, class = std::enable_if_t<std::is_integral_v<T>
-                                              && !std::is_same_v<T, bool>
-                                              && !std::is_same_v<T, char>>>
+  template <class T,
+            class = std::enable_if_t<
+              std::is_integral_v<
+                T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>>>
   value(T x) noexcept {
     if constexpr (std::is_signed_v<T>)
       data_ = static_cast<std::int64_t>(x);
