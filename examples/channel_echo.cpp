@@ -182,15 +182,6 @@ caf::behavior handle_client(caf::event_based_actor* self, variant how) {
 
 // -- client -------------------------------------------------------------------
 
-/// aiomas's `await channel.close()`: closes the connection and waits until
-/// its actor is gone.
-void close(caf::actor_system& sys, const mas::connection& channel) {
-  caf::scoped_actor self{sys};
-  self->monitor(channel);
-  self->send(channel, caf::close_atom_v);
-  self->receive([](const caf::down_msg&) {});
-}
-
 /// aiomas's `client()`: sends a greeting and prints the reply. Tries to
 /// connect for `timeout`.
 bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
@@ -227,19 +218,11 @@ bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
   caf::scoped_actor self{sys};
   self->request(*channel, 10s, mas::request_atom_v, std::move(greeting))
     .receive(on_reply, on_error);
-  close(sys, *channel);
+  mas::close_and_wait(*channel);
   return ok;
 }
 
 // -- one run of a docs example ------------------------------------------------
-
-/// aiomas's `server.close(); await server.wait_closed()`.
-void close(caf::actor_system& sys, mas::server& server) {
-  caf::scoped_actor self{sys};
-  self->monitor(server.acceptor());
-  server.close();
-  self->receive([](const caf::down_msg&) {});
-}
 
 bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
          mas::connection_options opts, variant how, bool client_first = false) {
@@ -267,7 +250,7 @@ bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
   // With port 0 the client needs the port the OS chose.
   if (!client_first)
     ok = client(sys, server->local_endpoint(), opts, how);
-  close(sys, *server);
+  server->wait_closed();
   caf::anon_send_exit(opts.handler, caf::exit_reason::user_shutdown);
   return ok;
 }

@@ -51,23 +51,6 @@ bool report(const caf::error& err) {
   return false;
 }
 
-/// aiomas's `await rpc_con.close()`: closes the connection and waits until
-/// its actor is gone.
-void close(caf::actor_system& sys, const mas::connection& channel) {
-  caf::scoped_actor self{sys};
-  self->monitor(channel);
-  self->send(channel, caf::close_atom_v);
-  self->receive([](const caf::down_msg&) {});
-}
-
-/// aiomas's `server.close(); await server.wait_closed()`.
-void close(caf::actor_system& sys, mas::server& server) {
-  caf::scoped_actor self{sys};
-  self->monitor(server.acceptor());
-  server.close();
-  self->receive([](const caf::down_msg&) {});
-}
-
 /// What every example gets: the actor system, where to listen (port 0 picks
 /// a free port) and the connection options (the codec).
 struct setup {
@@ -87,7 +70,7 @@ bool serve(const setup& env, std::shared_ptr<service> root,
     return report(server.error());
   // With port 0 the client needs the port the OS chose.
   auto ok = client(server->local_endpoint());
-  close(env.sys, *server);
+  server->wait_closed();
   return ok;
 }
 
@@ -124,7 +107,7 @@ bool add_client(const setup& env, const mas::net::endpoint& addr) {
         std::cout << "What’s 3 + 4? " << py_str(rep) << std::endl;
       },
       [&](caf::error& err) { ok = report(err); });
-  close(env.sys, rpc_con->channel);
+  mas::close_and_wait(rpc_con->channel);
   return ok;
 }
 
@@ -196,7 +179,7 @@ bool hierarchy_client(const setup& env, const mas::net::endpoint& addr) {
   rpc_con->remote["subtraction"]
     .call(self.ptr(), "sub", 4, 3)
     .receive(print("What’s 4 - 3?"), on_error);
-  close(env.sys, rpc_con->channel);
+  mas::close_and_wait(rpc_con->channel);
   return ok;
 }
 
@@ -267,7 +250,7 @@ bool remote_exception(const setup& env) {
           else
             ok = report(err);
         });
-    close(env.sys, rpc_con->channel);
+    mas::close_and_wait(rpc_con->channel);
     return ok;
   };
   return serve(env, failing, client);
@@ -288,7 +271,7 @@ bool connected_clients(const setup& env) {
     auto rpc_con = mas::rpc::open_connection(env.sys, addr, env.opts);
     if (!rpc_con)
       return report(rpc_con.error());
-    close(env.sys, rpc_con->channel);
+    mas::close_and_wait(rpc_con->channel);
     // Unlike aiomas's callback, ours may still be running at this point.
     if (connected.get_future().wait_for(wait_timeout)
         != std::future_status::ready) {
@@ -405,7 +388,7 @@ bool connection_loss(const setup& env) {
     auto rpc_con = mas::rpc::open_connection(env.sys, addr, env.opts);
     if (!rpc_con)
       return report(rpc_con.error());
-    close(env.sys, rpc_con->channel);
+    mas::close_and_wait(rpc_con->channel);
     bool seen = false;
     self->receive([&](caf::ok_atom) { seen = true; },
                   caf::after(wait_timeout) >> [] {});

@@ -78,22 +78,6 @@ bool exists(const std::string& path) {
   return std::ifstream{path}.good();
 }
 
-/// aiomas's `await channel.close()`.
-void close(caf::actor_system& sys, const mas::connection& channel) {
-  caf::scoped_actor self{sys};
-  self->monitor(channel);
-  self->send(channel, caf::close_atom_v);
-  self->receive([](const caf::down_msg&) {});
-}
-
-/// aiomas's `server.close(); await server.wait_closed()`.
-void close(caf::actor_system& sys, mas::server& server) {
-  caf::scoped_actor self{sys};
-  self->monitor(server.acceptor());
-  server.close();
-  self->receive([](const caf::down_msg&) {});
-}
-
 // -- channel layer over TLS ---------------------------------------------------
 
 /// Handles client requests by printing them; replies and closes the channel.
@@ -123,7 +107,7 @@ bool channel_client(caf::actor_system& sys, const mas::net::endpoint& addr,
   self->request(*channel, 10s, mas::request_atom_v, value{"ohai"})
     .receive([](value& reply) { std::cout << py_str(reply) << std::endl; },
              [&](caf::error& err) { ok = report(err); });
-  close(sys, *channel);
+  mas::close_and_wait(*channel);
   return ok;
 }
 
@@ -135,7 +119,7 @@ bool run_channel(caf::actor_system& sys, const mas::net::endpoint& addr,
   if (!server)
     return report(server.error());
   auto ok = channel_client(sys, server->local_endpoint(), client_opts);
-  close(sys, *server);
+  server->wait_closed();
   caf::anon_send_exit(server_opts.handler, caf::exit_reason::user_shutdown);
   return ok;
 }
@@ -160,7 +144,7 @@ caf::error rpc_client(caf::actor_system& sys, const mas::net::endpoint& addr,
         std::cout << "What’s 3 + 4? " << py_str(rep) << std::endl;
       },
       [&](caf::error& err) { result = std::move(err); });
-  close(sys, rpc_con->channel);
+  mas::close_and_wait(rpc_con->channel);
   return result;
 }
 
@@ -181,7 +165,7 @@ caf::error untrusted_client(caf::actor_system& sys,
   self->receive([&](caf::down_msg& msg) { result = std::move(msg.reason); },
                 caf::after(10s) >> [] {});
   if (!result)
-    close(sys, rpc_con->channel);
+    mas::close_and_wait(rpc_con->channel);
   return result;
 }
 
@@ -208,7 +192,7 @@ bool run_rpc(caf::actor_system& sys, const mas::net::endpoint& addr,
       ok = false;
     }
   }
-  close(sys, *server);
+  server->wait_closed();
   return ok;
 }
 

@@ -132,8 +132,15 @@ public:
     return local_;
   }
 
-  /// Stops accepting. Open connections stay open.
+  /// Stops accepting (aiomas: `server.close()`); does not wait. Open
+  /// connections stay open.
   void close();
+
+  /// Closes the server and blocks until its acceptor is gone (aiomas:
+  /// `server.close(); await server.wait_closed()`): afterwards no new client
+  /// is accepted and the port is free. Never call it from an actor on CAF's
+  /// scheduler.
+  void wait_closed();
 
   const caf::actor& acceptor() const noexcept {
     return acceptor_;
@@ -141,8 +148,15 @@ public:
 
 private:
   caf::actor acceptor_;
+  bool closed_ = false;
   net::endpoint local_;
 };
+
+/// Closes `conn` and blocks until its actor is gone (aiomas: `await
+/// channel.close()`): pending requests have failed with `connection_reset`
+/// and the socket is closed. Never call it from an actor on CAF's scheduler;
+/// an actor sends `caf::close_atom` and monitors the connection instead.
+void close_and_wait(const connection& conn);
 
 // -- channel layer ------------------------------------------------------------
 

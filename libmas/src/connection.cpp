@@ -1,6 +1,7 @@
 #include "mas/connection.hpp"
 
 #include <deque>
+#include <future>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -703,6 +704,7 @@ server& server::operator=(server&& other) noexcept {
     close();
     acceptor_ = std::move(other.acceptor_);
     local_ = std::move(other.local_);
+    closed_ = other.closed_;
   }
   return *this;
 }
@@ -712,10 +714,47 @@ server::~server() {
 }
 
 void server::close() {
-  if (acceptor_) {
+  if (acceptor_ && !closed_) {
     caf::anon_send(acceptor_, caf::close_atom_v);
-    acceptor_ = nullptr;
+    closed_ = true;
   }
+}
+
+namespace {
+
+/// Sends `close_atom` to the broker `hdl` (if asked) and waits until it and
+/// its socket are gone.
+void close_and_await(const caf::actor& hdl, bool send_close) {
+  auto& sys = hdl.home_system();
+  {
+    // An actor that is already gone answers the monitor at once.
+    caf::scoped_actor self{sys};
+    self->monitor(hdl);
+    if (send_close)
+      self->send(hdl, caf::close_atom_v);
+    self->receive([](const caf::down_msg&) {});
+  }
+  // The broker's socket closes at the end of the I/O loop iteration that ran
+  // its cleanup; a function posted now runs in a later iteration. (Bounded:
+  // if the I/O loop has stopped, the function never runs.)
+  auto passed = std::make_shared<std::promise<void>>();
+  auto result = passed->get_future();
+  sys.middleman().run_later([passed] { passed->set_value(); });
+  result.wait_for(std::chrono::seconds{5});
+}
+
+} // namespace
+
+void server::wait_closed() {
+  if (!acceptor_)
+    return;
+  close();
+  close_and_await(acceptor_, false);
+}
+
+void close_and_wait(const connection& conn) {
+  if (conn)
+    close_and_await(conn, true);
 }
 
 // -- channel layer ------------------------------------------------------------

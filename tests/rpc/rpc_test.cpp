@@ -455,6 +455,26 @@ TEST_CASE_METHOD(fixture, "a vanished server fails every pending call") {
   CHECK(late.error() == caf::sec::request_receiver_down);
 }
 
+TEST_CASE_METHOD(fixture, "closing waits like aiomas's close and wait_closed") {
+  auto srv = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0));
+  auto ep = srv.local_endpoint();
+  auto client = mas::rpc::open_connection(sys, ep);
+  REQUIRE(client);
+  REQUIRE(call(client->channel, "echo", {1}) == value{1});
+  // After close_and_wait the connection actor is gone: a call bounces.
+  mas::close_and_wait(client->channel);
+  auto late = call(client->channel, "echo", {2});
+  REQUIRE(!late);
+  CHECK(late.error() == caf::sec::request_receiver_down);
+  mas::close_and_wait(client->channel); // again: returns at once
+  // After wait_closed nobody listens on the port any more.
+  srv.wait_closed();
+  auto refused = mas::rpc::open_connection(sys, ep);
+  REQUIRE(!refused);
+  CHECK(mas::is(refused.error(), mas::errc::connect_failed));
+  srv.wait_closed(); // again: returns at once
+}
+
 TEST_CASE_METHOD(fixture,
                  "a reply to an unknown id closes the client channel") {
   auto listener = mas::net::listen_on(mas::net::endpoint::tcp("127.0.0.1", 0));
