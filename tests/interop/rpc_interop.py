@@ -34,6 +34,30 @@ def pattern(n):
     return (base * (n // 26 + 1))[:n]
 
 
+def rich_values(codec):
+    """Values every RPC interop test echoes across languages: unicode (incl.
+    non-BMP and control characters), nesting, float edge cases, int
+    boundaries, empty containers; for the MsgPack codecs also bytes, non-string
+    keys and str8/bin16-sized strings."""
+    values = [
+        "h\u00e9llo w\u00f6rld \u2713 \U0001d11e \x00\x7f\n\t\"\\/",
+        {"a": [1, 2.5, {"b": None, "c": True, "d": False}], "\u00fc": "x",
+         "": [], "nested": {"x": {"y": {"z": [1, {"k": "v"}]}}}},
+        [0.1, 1e300, -0.0, 1e-05, 1e16, 3.141592653589793, 5e-324,
+         float("inf"), float("-inf"), float("nan")],
+        [2 ** 63 - 1, -2 ** 63, 2 ** 64 - 1, 0, -1, 1.0],
+        [[[[["deep"]]]]],
+        "", None, True, False, 0, [], {},
+    ]
+    if codec != "json":
+        values += [
+            b"\x00\xff\x80binary" * 10,
+            {1: "int key", b"k": "bytes key", 2.5: [b"", b"\x01"]},
+            [b"x" * 300, "y" * 70000],
+        ]
+    return values
+
+
 def codec_class(name):
     import aiomas.codecs
     return {"json": aiomas.codecs.JSON, "msgpack": aiomas.codecs.MsgPack,

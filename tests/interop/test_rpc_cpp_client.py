@@ -38,21 +38,7 @@ IS_JSON = CODEC == "json"
 # Pure-Python msgpack 0.6.2 is slow: smaller payloads there.
 BIG = 4 * 1024 * 1024 if IS_JSON else 1024 * 1024
 
-RICH = [
-    "h\u00e9llo w\u00f6rld \u2713 \U0001d11e \x00\x7f\n\t\"\\/",
-    {"a": [1, 2.5, {"b": None, "c": True, "d": False}], "\u00fc": "x",
-     "": [], "nested": {"x": {"y": {"z": [1, {"k": "v"}]}}}},
-    [0.1, 1e300, -0.0, 1e-05, 1e16, 3.141592653589793, 5e-324,
-     float("inf"), float("-inf"), float("nan")],
-    [2 ** 63 - 1, -2 ** 63, 2 ** 64 - 1, 0, -1, 1.0],
-    [[[[["deep"]]]]],
-    "", None, True, False, 0, [], {},
-]
-if not IS_JSON:
-    RICH += [
-        b"\x00\xff\x80binary" * 10,
-        {1: "int key", b"k": "bytes key", 2.5: [b"", b"\x01"]},
-    ]
+RICH = ri.rich_values(CODEC)
 
 
 def readable(x):
