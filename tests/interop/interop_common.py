@@ -27,24 +27,32 @@ def _die(msg):
     sys.stderr.write("interop: FATAL: %s\n" % msg)
     sys.stderr.write("interop: interpreter: %s (%s)\n"
                      % (sys.executable, sys.version.split()[0]))
-    sys.stderr.write("interop: run scripts/setup to create the project venv "
-                     "(tests/interop/requirements.txt)\n")
+    sys.stderr.write("interop: run scripts/setup to create the project venvs "
+                     "(tests/interop/requirements*.txt)\n")
     sys.exit(2)
 
 
-def require_peers():
-    """Imports the real Python peers or exits non-zero (never skips). Every
-    script checks all of them, whichever it uses."""
-    if sys.version_info < (3, 10):
-        _die("Python >= 3.10 required (mango-agents), got %s" % sys.version)
+def require_peers(*peers):
+    """Imports the real Python peers the script uses ("aiomas", "mango") and
+    their libraries, or exits non-zero (never skips)."""
+    names = []
+    if "mango" in peers:
+        if sys.version_info < (3, 10):
+            _die("Python >= 3.10 required (mango-agents), got %s"
+                 % sys.version)
+        names.append("mango")
+    if "aiomas" in peers:
+        names += ["aiomas", "msgpack", "blosc", "arrow"]
     missing = []
-    for name in ("aiomas", "mango", "msgpack", "blosc", "arrow"):
+    for name in names:
         try:
             __import__(name)
         except Exception as e:  # ImportError and broken installs alike
             missing.append("%s (%s: %s)" % (name, type(e).__name__, e))
     if missing:
         _die("missing Python packages: " + ", ".join(missing))
+    if "aiomas" not in peers:
+        return
     import aiomas.codecs
     import msgpack
     # aiomas swallows ImportErrors of its optional deps and sets them to None.

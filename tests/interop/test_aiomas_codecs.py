@@ -13,7 +13,7 @@ import sys
 
 import interop_common as ic
 
-ic.require_peers()
+ic.require_peers("aiomas")
 ic.quiet()
 ARGS = ic.parse_args("masctl")
 

@@ -14,7 +14,7 @@ import os
 
 import interop_common as ic
 
-ic.require_peers()
+ic.require_peers("aiomas")
 ic.quiet()
 ARGS = ic.parse_args("masctl", "probe")
 

@@ -21,7 +21,7 @@ import sys
 
 import interop_common as ic
 
-ic.require_peers()
+ic.require_peers("mango")
 ic.quiet()
 ARGS = ic.parse_args("masctl", "probe")
 

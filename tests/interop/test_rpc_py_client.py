@@ -19,7 +19,7 @@ import sys
 
 import interop_common as ic
 
-ic.require_peers()
+ic.require_peers("aiomas")
 ic.quiet()
 
 import rpc_interop as ri  # noqa: E402
