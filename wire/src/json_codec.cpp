@@ -203,6 +203,47 @@ long long decimal_magnitude(const std::string& num) {
   return int_digits > 0 ? int_digits - 1 + exp : -(zeros_after + 1) + exp;
 }
 
+/// The builder's value stack, reused per thread: growing a fresh vector for
+/// every message costs reallocations that move (and destroy) every value on
+/// it, the largest cost of decoding small messages. A nested decode on the
+/// same thread (from an extension type's decoder) gets a fresh vector.
+class value_stack {
+public:
+  value_stack() : stack_(in_use_ ? local_ : shared_) {
+    owner_ = !in_use_;
+    in_use_ = true;
+    stack_.clear();
+  }
+
+  ~value_stack() {
+    stack_.clear();
+    if (!owner_)
+      return;
+    // Bounded memory: one huge message does not pin its stack forever.
+    if (stack_.capacity() > max_kept)
+      std::vector<value>{}.swap(stack_);
+    in_use_ = false;
+  }
+
+  value_stack(const value_stack&) = delete;
+  value_stack& operator=(const value_stack&) = delete;
+
+  std::vector<value>& get() noexcept {
+    return stack_;
+  }
+
+private:
+  static constexpr std::size_t max_kept = 4096;
+  static thread_local std::vector<value> shared_;
+  static thread_local bool in_use_;
+  std::vector<value> local_;
+  std::vector<value>& stack_;
+  bool owner_ = false;
+};
+
+thread_local std::vector<value> value_stack::shared_;
+thread_local bool value_stack::in_use_ = false;
+
 /// Builds values bottom-up on one stack (like Boost.JSON's value_stack).
 class json_builder {
 public:
@@ -343,7 +384,8 @@ private:
   const std::vector<substitution>* subs_;
   std::size_t next_sub_ = 0;
   std::size_t numbers_ = 0;
-  std::vector<value> stack_;
+  value_stack scratch_;
+  std::vector<value>& stack_ = scratch_.get();
   std::string str_;
   std::string num_;
 };
