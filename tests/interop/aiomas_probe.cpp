@@ -21,9 +21,7 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +34,8 @@
 #include "mas/wire/describe.hpp"
 #include "mas/wire/frame.hpp"
 #include "mas/wire/readable.hpp"
+
+#include "probe_files.hpp"
 
 // -- the C++ mirrors of the Python classes ------------------------------------
 
@@ -98,6 +98,7 @@ struct ext_type<Arrow> {
 namespace {
 
 using namespace mas::wire;
+using namespace mas::probe;
 
 // -- readable descriptions built from the struct members ----------------------
 
@@ -130,37 +131,6 @@ value describe(const Arrow& a) {
 }
 
 // -- I/O ----------------------------------------------------------------------
-
-byte_buffer read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw std::runtime_error("cannot open " + path);
-  return byte_buffer{std::istreambuf_iterator<char>{in},
-                     std::istreambuf_iterator<char>{}};
-}
-
-std::vector<byte_buffer> split(const byte_buffer& data) {
-  std::vector<byte_buffer> result;
-  frame_decoder dec;
-  dec.feed(data.data(), data.size(), [&](const std::uint8_t* p, std::size_t n) {
-    result.emplace_back(p, p + n);
-  });
-  dec.finish();
-  return result;
-}
-
-void write_file(const std::string& path, const byte_buffer& data) {
-  std::ofstream out{path, std::ios::binary};
-  out.write(reinterpret_cast<const char*>(data.data()),
-            static_cast<std::streamsize>(data.size()));
-  if (!out)
-    throw std::runtime_error("cannot write " + path);
-}
-
-void put_frame(byte_buffer& out, const codec& cdc, const value& x) {
-  auto payload = cdc.encode(x);
-  write_frame(out, payload.data(), payload.size());
-}
 
 void emit(const value& x) {
   std::cout << to_readable_json(x) << '\n';

@@ -20,9 +20,7 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,40 +33,12 @@
 #include "mas/wire/mango_type_ids.hpp"
 #include "mas/wire/readable.hpp"
 
+#include "probe_files.hpp"
+
 namespace {
 
 using namespace mas::wire;
-
-byte_buffer read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw std::runtime_error("cannot open " + path);
-  return byte_buffer{std::istreambuf_iterator<char>{in},
-                     std::istreambuf_iterator<char>{}};
-}
-
-void write_file(const std::string& path, const byte_buffer& data) {
-  std::ofstream out{path, std::ios::binary};
-  out.write(reinterpret_cast<const char*>(data.data()),
-            static_cast<std::streamsize>(data.size()));
-  if (!out)
-    throw std::runtime_error("cannot write " + path);
-}
-
-std::vector<byte_buffer> split(const byte_buffer& data) {
-  std::vector<byte_buffer> result;
-  frame_decoder dec;
-  dec.feed(data.data(), data.size(), [&](const std::uint8_t* p, std::size_t n) {
-    result.emplace_back(p, p + n);
-  });
-  dec.finish();
-  return result;
-}
-
-void put_frame(byte_buffer& out, const codec& cdc, const value& x) {
-  auto payload = cdc.encode(x);
-  write_frame(out, payload.data(), payload.size());
-}
+using namespace mas::probe;
 
 std::int64_t parse_id(const char* str) {
   char* end = nullptr;
