@@ -165,6 +165,21 @@ TEST_CASE("JSON floats beyond double range round like Python") {
   CHECK(dec("[1e2147483648]").as_array()[0].as_double() == inf);
   CHECK(dec("[-1E+99999999999999]").as_array()[0].as_double() == -inf);
   CHECK(dec("[1e-2147483649, NaN]").as_array()[0].as_double() == 0.0);
+  // Leading zeros of an exponent do not make it big, also on the second
+  // pass that NaN and huge exponents take (fuzzer finding).
+  auto xs = dec("[5e-3200,NaN,5e-000320000,NaN,5e-00000002, 1e+0000000000003,"
+                " 7e"
+                + std::string(30, '0') + "1, 1e-999999999, 1e999999999]")
+              .as_array();
+  REQUIRE(xs.size() == 9);
+  CHECK(xs[0].as_double() == 0.0);
+  CHECK(std::isnan(xs[1].as_double()));
+  CHECK(xs[2].as_double() == 0.0);
+  CHECK(xs[4].as_double() == 0.05);
+  CHECK(xs[5].as_double() == 1000.0);
+  CHECK(xs[6].as_double() == 70.0);
+  CHECK(xs[7].as_double() == 0.0);
+  CHECK(xs[8].as_double() == inf);
 }
 
 TEST_CASE("JSON integer range") {

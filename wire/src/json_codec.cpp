@@ -453,17 +453,23 @@ bool replace_non_finite(std::string_view text, std::string& out,
         ++j;
       auto token = text.substr(i, j - i);
       // Boost.JSON fails on exponents beyond int; Python reads them as inf
-      // or 0.0. Clamp them (the value stays out of double range).
+      // or 0.0. Clamp exponents of 10 or more significant digits to 1e9:
+      // the value stays out of double range unless the mantissa itself had
+      // about a billion digits. Leading zeros do not count (`1e-0002` is
+      // 0.01; a fuzzer finding).
       auto e = token.find_first_of("eE");
       auto digits = e == std::string_view::npos ? 0 : e + 1;
       if (digits > 0 && digits < token.size()
           && (token[digits] == '-' || token[digits] == '+'))
         ++digits;
-      if (e != std::string_view::npos && token.size() - digits > 6
+      auto significant = digits == 0 ? std::string_view::npos
+                                     : token.find_first_not_of('0', digits);
+      if (significant != std::string_view::npos
+          && token.size() - significant > 9
           && token.find_first_not_of("0123456789", digits)
                == std::string_view::npos) {
         out.append(token.substr(0, digits));
-        out += "999999";
+        out += "1000000000";
         changed = true;
       } else {
         out.append(token);
