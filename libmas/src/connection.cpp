@@ -104,8 +104,8 @@ struct connection_state {
 /// after it terminated. `abstract_broker::cleanup` skips the part of
 /// `scheduled_actor::cleanup` that closes the mailbox and bounces pending
 /// requests, so a request to a closed connection would wait forever. Closing
-/// the mailbox here makes CAF answer every such request with the exit reason
-/// (e.g. `connection_reset`), as it does for ordinary actors.
+/// the mailbox here makes CAF answer every such request with
+/// `sec::request_receiver_down`, as it does for ordinary actors.
 class connection_broker : public caf::io::stateful_broker<connection_state> {
 public:
   using super = caf::io::stateful_broker<connection_state>;
@@ -123,7 +123,7 @@ protected:
       get_urgent_queue().flush_cache();
       caf::detail::sync_request_bouncer bounce{reason};
       while (box.queue().new_round(1000, bounce).consumed_items)
-        ; // drain: every request still queued gets `reason` as its answer
+        ; // drain: every request still queued is answered (receiver down)
     }
     return super::cleanup(std::move(reason), host);
   }
@@ -645,8 +645,8 @@ caf::expected<connection> connect(caf::actor_system& sys,
     return conn;
   // Like Python's open_connection: a failed handshake fails the connect.
   // The broker may fail the handshake and terminate before our question
-  // arrives (CAF 0.17 drops requests to terminated brokers), so we monitor it
-  // and take its exit reason as the answer in that case.
+  // arrives, so we monitor it and take its exit reason (the typed
+  // tls_failure) as the answer in that case.
   caf::scoped_actor self{sys};
   caf::expected<connection> result{conn};
   self->monitor(conn);
