@@ -120,9 +120,23 @@ inline int serve_until_signal(const char* prog, const net::endpoint& ep,
   return 0;
 }
 
+/// The `--help` text of the flags and behavior @ref serve_main adds.
+inline constexpr const char* serve_main_help = R"(options:
+  --addr HOST:PORT        listen on TCP (default 127.0.0.1:5555; port 0 picks
+                          a free port, printed on the "listening on" line)
+  --unix PATH             listen on a Unix domain socket instead
+  --codec NAME            json (default), msgpack or msgpack-blosc
+  --tls CA CERT KEY       require TLS with client certificates (aiomas's
+                          make_ssl_server_context)
+  -h, --help              show this text
+
+Once it listens it prints "listening on <endpoint>" (with the chosen port) and
+then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
+)";
+
 /// The whole `main` of an example server: parses `--help` (printing
-/// `usage`) and the shared flags (default address 127.0.0.1:5555), then
-/// serves `root` until SIGTERM/SIGINT (see @ref serve_until_signal).
+/// `usage`, then @ref serve_main_help) and the shared flags, then serves
+/// `root` until SIGTERM/SIGINT (see @ref serve_until_signal).
 inline int serve_main(const char* prog, const char* usage, int argc,
                       char** argv, std::shared_ptr<rpc::service> root) {
   auto ep = net::endpoint::tcp("127.0.0.1", 5555);
@@ -130,7 +144,7 @@ inline int serve_main(const char* prog, const char* usage, int argc,
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      std::cout << usage;
+      std::cout << usage << serve_main_help;
       return 0;
     }
     if (!parse_connection_flag_or_exit(prog, argc, argv, i, ep, opts,

@@ -38,17 +38,6 @@ The server of the aiomas docs' bi-directional RPC example:
                                 'Client name is "<name>"'
 A client passes one of its own services (or sub-services) as client_proxy.
 
-options:
-  --addr HOST:PORT        listen on TCP (default 127.0.0.1:5555; port 0 picks
-                          a free port, printed on the "listening on" line)
-  --unix PATH             listen on a Unix domain socket instead
-  --codec NAME            json (default), msgpack or msgpack-blosc
-  --tls CA CERT KEY       require TLS with client certificates (aiomas's
-                          make_ssl_server_context)
-  -h, --help              show this text
-
-Once it listens it prints "listening on <endpoint>" (with the chosen port) and
-then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
 /// Python's `'%s' % x`: strings as they are, anything else in readable form.

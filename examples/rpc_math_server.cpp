@@ -36,17 +36,6 @@ Serves the aiomas docs' RPC example hierarchy:
   subtraction/sub(a, b)   returns a - b
 Parameters may also be given by name (kwargs).
 
-options:
-  --addr HOST:PORT        listen on TCP (default 127.0.0.1:5555; port 0 picks
-                          a free port, printed on the "ready" line)
-  --unix PATH             listen on a Unix domain socket instead
-  --codec NAME            json (default), msgpack or msgpack-blosc
-  --tls CA CERT KEY       require TLS with client certificates (aiomas's
-                          make_ssl_server_context)
-  -h, --help              show this text
-
-Once it listens it prints "listening on <endpoint>" (with the chosen port) and
-then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
 /// Python's `a + b` / `a - b` for the numbers of the wire.
