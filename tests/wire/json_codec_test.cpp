@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include <sys/resource.h>
+
 #include "mas/wire/json_codec.hpp"
 
 using namespace mas::wire;
@@ -246,4 +248,61 @@ TEST_CASE("JSON nesting is bounded") {
   std::string py_deep(900, '[');
   py_deep += std::string(900, ']');
   CHECK_NOTHROW(dec(py_deep));
+}
+
+TEST_CASE("JSON decoding charges values against max_decoded_size") {
+  codec_options opts;
+  opts.max_decoded_size = 10 * sizeof(value);
+  auto nulls = [](int n) {
+    std::string text = "[";
+    for (int i = 0; i < n; ++i)
+      text += i == 0 ? "null" : ", null";
+    return text + "]";
+  };
+  // The array is a value too: 9 nulls and the array fit in 10.
+  CHECK(dec(nulls(9), opts).as_array().size() == 9);
+  CHECK(dec_error(nulls(10), opts) == errc::decoded_too_large);
+  // Ten values (keys included) and three characters.
+  auto mixed = codec_options{};
+  mixed.max_decoded_size = 10 * sizeof(value) + 3;
+  CHECK(dec_error(R"([1, 2.5, true, "x", {"a": [], "b": {}}])", mixed)
+        == errc::ok);
+  CHECK(dec_error(R"([1, 2.5, true, "x", {"a": [], "b": {}}, 3])", mixed)
+        == errc::decoded_too_large);
+  CHECK(dec_error(R"([1, 2.5, true, "xy", {"a": [], "b": {}}])", mixed)
+        == errc::decoded_too_large);
+  try {
+    dec(nulls(10), opts);
+  } catch (const wire_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("max_decoded_size (480 bytes)"));
+  }
+  // Strings count with their characters (also when Boost.JSON hands them
+  // over in parts, and for keys).
+  opts.max_decoded_size = 1000;
+  CHECK(dec_error("\"" + std::string(900, 'a') + "\"", opts) == errc::ok);
+  CHECK(dec_error("\"" + std::string(1000, 'a') + "\"", opts)
+        == errc::decoded_too_large);
+  CHECK(dec_error("{\"" + std::string(1000, 'k') + "\": 1}", opts)
+        == errc::decoded_too_large);
+  // The second pass for NaN/Infinity gets the same budget.
+  opts.max_decoded_size = 3 * sizeof(value);
+  CHECK(dec_error("[NaN, 1]", opts) == errc::ok);
+  CHECK(dec_error("[NaN, 1, 2]", opts) == errc::decoded_too_large);
+}
+
+TEST_CASE("JSON decoding stops at max_decoded_size, not at the input's end") {
+  // One million zeros: 48 MB as values; the budget stops them at 8 MiB.
+  std::string text = "[0";
+  for (int i = 1; i < 1000000; ++i)
+    text += ",0";
+  text += ']';
+  codec_options opts;
+  opts.max_decoded_size = 8 * 1024 * 1024;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto before = ru.ru_maxrss;
+  CHECK(dec_error(text, opts) == errc::decoded_too_large);
+  getrusage(RUSAGE_SELF, &ru);
+  // The builder's stack grows by doubling: at most about twice the budget.
+  CHECK(ru.ru_maxrss - before < 24 * 1024);
 }

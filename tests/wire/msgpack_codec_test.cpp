@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <limits>
+
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 
 #include "mas/wire/msgpack_blosc_codec.hpp"
 #include "mas/wire/msgpack_codec.hpp"
@@ -570,7 +572,8 @@ TEST_CASE("msgpack-blosc rejects buffers that decompress too large") {
   opts.max_decompressed_size = 205;
   msgpack_blosc_codec exact{opts};
   CHECK(exact.decode(hex(py_blosc_big)) == py_big_value());
-  // A valid header announcing 2 GiB (the default maximum is 256 MiB).
+  // A valid header announcing 2 GiB - 16 MiB (the default maximum is the
+  // default maximum frame size, 64 MiB).
   msgpack_blosc_codec c;
   auto forged = hex(py_blosc_big);
   forged[4] = 0x00;
@@ -578,6 +581,13 @@ TEST_CASE("msgpack-blosc rejects buffers that decompress too large") {
   forged[6] = 0x00;
   forged[7] = 0x7f;
   CHECK(decode_error(c, forged) == errc::frame_too_large);
+  // Sizes of 2 GiB and more are unsigned (blosc_cbuffer_sizes reads them
+  // as int and printed 2 GiB as 18446744071562067968).
+  forged[7] = 0x80;
+  CHECK(decode_error(c, forged) == errc::frame_too_large);
+  auto what = decode_message(c, forged);
+  CHECK_THAT(what, Catch::Contains("decompresses to 2147483648 bytes"));
+  CHECK_THAT(what, Catch::Contains("max_decompressed_size (67108864 bytes)"));
 }
 
 TEST_CASE("msgpack-blosc reports bad msgpack inside a valid buffer") {
@@ -589,4 +599,131 @@ TEST_CASE("msgpack-blosc reports bad msgpack inside a valid buffer") {
   CHECK(decode_error(c, hex("02 01 13 08 02 00 00 00 02 00 00 00 12 00 00 00"
                             "01 02"))
         == errc::invalid_msgpack);
+}
+
+// -- decode amplification -----------------------------------------------------
+
+namespace {
+
+/// Peak resident set size of this process so far, in KiB.
+long peak_rss_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/// A MsgPack array32 of `n` nils (one byte each).
+byte_buffer nil_array(std::size_t n) {
+  byte_buffer buf{0xdd, static_cast<std::uint8_t>(n >> 24),
+                  static_cast<std::uint8_t>(n >> 16),
+                  static_cast<std::uint8_t>(n >> 8),
+                  static_cast<std::uint8_t>(n)};
+  buf.resize(5 + n, 0xc0);
+  return buf;
+}
+
+} // namespace
+
+TEST_CASE("msgpack decoding charges values against max_decoded_size") {
+  codec_options opts;
+  opts.max_decoded_size = 100 * sizeof(value);
+  msgpack_codec c{opts};
+  CHECK(c.decode(nil_array(100)).as_array().size() == 100);
+  CHECK(decode_error(c, nil_array(101)) == errc::decoded_too_large);
+  CHECK_THAT(decode_message(c, nil_array(101)),
+             Catch::Contains("max_decoded_size (4800 bytes)")
+               && Catch::Contains("msgpack array"));
+  // Nested containers count every slot: 10 arrays of 9 nils are 100.
+  auto nested = [](std::size_t inner) {
+    byte_buffer buf{0x9a}; // fixarray of 10
+    for (int i = 0; i < 10; ++i)
+      buf = concat(buf, nil_array(inner));
+    return buf;
+  };
+  CHECK(c.decode(nested(9)).as_array().size() == 10);
+  CHECK(decode_error(c, nested(10)) == errc::decoded_too_large);
+  // A map entry is two values: 50 entries fit, 51 do not.
+  auto nil_map = [](std::uint16_t n) {
+    byte_buffer buf{0xde, static_cast<std::uint8_t>(n >> 8),
+                    static_cast<std::uint8_t>(n)};
+    for (std::uint16_t i = 0; i < n; ++i) {
+      buf.push_back(0xcd); // uint16 key i, nil value
+      buf.push_back(static_cast<std::uint8_t>(i >> 8));
+      buf.push_back(static_cast<std::uint8_t>(i));
+      buf.push_back(0xc0);
+    }
+    return buf;
+  };
+  CHECK(c.decode(nil_map(50)).as_dict().size() == 50);
+  CHECK(decode_error(c, nil_map(51)) == errc::decoded_too_large);
+  // str and bin contents count with their bytes.
+  opts.max_decoded_size = 1000;
+  msgpack_codec small{opts};
+  auto str = [](std::uint8_t tag, std::uint8_t n) {
+    byte_buffer buf{tag, n};
+    buf.resize(2 + n, 'a');
+    return buf;
+  };
+  CHECK(small.decode(str(0xd9, 200)).as_string().size() == 200);
+  CHECK(decode_error(small,
+                     concat(hex("92"), concat(str(0xd9, 250), str(0xc4, 250))))
+        == errc::ok);
+  opts.max_decoded_size = 500;
+  msgpack_codec tiny{opts};
+  CHECK(decode_error(tiny,
+                     concat(hex("92"), concat(str(0xd9, 250), str(0xc4, 250))))
+        == errc::decoded_too_large);
+}
+
+TEST_CASE("msgpack arrays announcing more items than they hold are bounded") {
+  // array32 announcing 1000 items with 200 present: the announced count is
+  // capped by the input, the input turns out truncated.
+  codec_options opts;
+  opts.max_decoded_size = 100 * sizeof(value);
+  msgpack_codec c{opts};
+  auto buf = nil_array(1000);
+  buf.resize(5 + 200);
+  CHECK(decode_error(c, buf) == errc::decoded_too_large);
+  buf.resize(5 + 50);
+  CHECK(decode_error(c, buf) == errc::invalid_msgpack);
+}
+
+TEST_CASE("a msgpack frame of nils beyond the default budget fails early") {
+  // 5.6 million nils: a 5.6 MB payload that would take 268 MB as values
+  // (the budget's default is 256 MiB). Before the budget, a 64 MiB frame
+  // of nils took 3.2 GB.
+  msgpack_codec c;
+  auto n = default_max_decoded_size / sizeof(value) + 1;
+  auto buf = nil_array(n);
+  auto before = peak_rss_kib();
+  CHECK(decode_error(c, buf) == errc::decoded_too_large);
+  // Rejected before allocating the array: the peak grows by well under the
+  // 268 MB the values would take.
+  CHECK(peak_rss_kib() - before < 16 * 1024);
+}
+
+TEST_CASE("msgpack-blosc rejects a bomb before decompressing it") {
+  // One million nils compress to a few KiB.
+  byte_buffer bomb;
+  {
+    msgpack_blosc_codec enc;
+    bomb = enc.encode(value{array(1000000)});
+  }
+  REQUIRE(bomb.size() < 64 * 1024);
+  // Over max_decompressed_size: rejected from the header.
+  codec_options opts;
+  opts.max_decompressed_size = 512 * 1024;
+  msgpack_blosc_codec strict{opts};
+  CHECK(decode_error(strict, bomb) == errc::frame_too_large);
+  CHECK_THAT(decode_message(strict, bomb),
+             Catch::Contains("decompresses to 1000005 bytes")
+               && Catch::Contains("max_decompressed_size (524288 bytes)"));
+  // Within it, but its values exceed max_decoded_size.
+  opts = codec_options{};
+  opts.max_decoded_size = 4 * 1024 * 1024;
+  msgpack_blosc_codec budget{opts};
+  CHECK(decode_error(budget, bomb) == errc::decoded_too_large);
+  // With room for both, it decodes.
+  msgpack_blosc_codec c;
+  CHECK(c.decode(bomb).as_array().size() == 1000000);
 }

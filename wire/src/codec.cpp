@@ -4,6 +4,8 @@
 #include "mas/wire/msgpack_blosc_codec.hpp"
 #include "mas/wire/msgpack_codec.hpp"
 
+#include <string>
+
 namespace mas::wire {
 
 const char* to_string(codec_kind x) noexcept {
@@ -30,6 +32,59 @@ std::optional<codec_kind> parse_codec_kind(std::string_view str) noexcept {
 
 codec::~codec() = default;
 
+namespace {
+
+/// Returns whether `x` renders in about `budget` characters (stops early).
+bool renders_short(const value& x, std::size_t& budget) {
+  auto take = [&](std::size_t n) {
+    if (n > budget)
+      return false;
+    budget -= n;
+    return true;
+  };
+  if (auto str = x.get_if<std::string>())
+    return take(str->size() + 2);
+  if (auto buf = x.get_if<bytes>())
+    return take(4 * buf->data.size() + 3);
+  if (auto xs = x.get_if<array>()) {
+    for (auto& y : *xs)
+      if (!take(2) || !renders_short(y, budget))
+        return false;
+    return take(2);
+  }
+  if (auto xs = x.get_if<dict>()) {
+    for (auto& [key, val] : *xs)
+      if (!take(4) || !renders_short(key, budget)
+          || !renders_short(val, budget))
+        return false;
+    return take(2);
+  }
+  if (auto e = x.get_if<ext>())
+    return take(24) && renders_short(e->repr(), budget);
+  return take(24);
+}
+
+/// Renders `x` for an error message: in full if short, else its type and
+/// size (an attacker's 64 MiB value must not become a 400 MB message).
+std::string describe(const value& x) {
+  std::size_t budget = 200;
+  if (renders_short(x, budget))
+    return to_string(x);
+  std::string result = "a ";
+  result += type_name(x);
+  if (auto xs = x.get_if<array>())
+    result += " of " + std::to_string(xs->size()) + " items";
+  else if (auto ys = x.get_if<dict>())
+    result += " of " + std::to_string(ys->size()) + " items";
+  else if (auto str = x.get_if<std::string>())
+    result += " of " + std::to_string(str->size()) + " bytes";
+  else if (auto buf = x.get_if<bytes>())
+    result += " of " + std::to_string(buf->data.size()) + " bytes";
+  return result;
+}
+
+} // namespace
+
 value codec::finish_dict(dict&& xs) const {
   xs.dedup();
   auto envelope = xs.find("__type__");
@@ -41,12 +96,12 @@ value codec::finish_dict(dict&& xs) const {
   if (pair == nullptr || pair->size() != 2)
     throw wire_error(errc::invalid_envelope,
                      "\"__type__\" must hold [type_id, repr], got "
-                       + to_string(*envelope));
+                       + describe(*envelope));
   auto id = (*pair)[0].get_if<std::int64_t>();
   if (id == nullptr)
     throw wire_error(errc::invalid_envelope,
                      "extension type id must be an int, got "
-                       + to_string((*pair)[0]));
+                       + describe((*pair)[0]));
   if (opts_.check_type_ids && !types_.contains(*id))
     throw wire_error(errc::unknown_type_id,
                      "unknown extension type id " + std::to_string(*id));

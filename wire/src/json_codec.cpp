@@ -9,6 +9,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "mas/wire/detail/decode_budget.hpp"
 #include "mas/wire/detail/text.hpp"
 
 namespace mas::wire {
@@ -245,6 +246,11 @@ thread_local std::vector<value> value_stack::shared_;
 thread_local bool value_stack::in_use_ = false;
 
 /// Builds values bottom-up on one stack (like Boost.JSON's value_stack).
+///
+/// Every value is charged against `codec_options::max_decoded_size` before
+/// it goes on the stack (strings with their characters); a closing array or
+/// object moves its items off the stack into the container, so the charge
+/// moves with them.
 class json_builder {
 public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -254,7 +260,8 @@ public:
 
   json_builder(const codec& owner, value (codec::*finish)(dict&&) const,
                const std::vector<substitution>* subs)
-    : owner_(owner), finish_(finish), subs_(subs) {
+    : owner_(owner), finish_(finish), subs_(subs),
+      decoded_(owner.options().max_decoded_size) {
     // nop
   }
 
@@ -272,6 +279,7 @@ public:
     return true;
   }
   bool on_array_end(std::size_t n, bj::error_code&) {
+    decoded_.charge_values(1, "a JSON array");
     array xs;
     xs.reserve(n);
     auto first = stack_.end() - static_cast<std::ptrdiff_t>(n);
@@ -284,6 +292,7 @@ public:
     return true;
   }
   bool on_object_end(std::size_t n, bj::error_code&) {
+    decoded_.charge_values(1, "a JSON object");
     dict xs;
     xs.reserve(n);
     auto first = stack_.end() - static_cast<std::ptrdiff_t>(2 * n);
@@ -294,6 +303,7 @@ public:
     return true;
   }
   bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+    decoded_.charge_bytes(s.size(), "a JSON string");
     str_.append(s.data(), s.size());
     return true;
   }
@@ -302,6 +312,7 @@ public:
     return true;
   }
   bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+    decoded_.charge_bytes(s.size(), "a JSON key");
     str_.append(s.data(), s.size());
     return true;
   }
@@ -343,10 +354,12 @@ public:
     return true;
   }
   bool on_bool(bool b, bj::error_code&) {
+    decoded_.charge_values(1, "a JSON boolean");
     stack_.emplace_back(b);
     return true;
   }
   bool on_null(bj::error_code&) {
+    decoded_.charge_values(1, "a JSON null");
     stack_.emplace_back();
     return true;
   }
@@ -359,6 +372,8 @@ public:
 
 private:
   void push_string(bj::string_view s) {
+    decoded_.charge_bytes(s.size(), "a JSON string");
+    decoded_.charge_values(1, "a JSON string");
     if (str_.empty()) {
       stack_.emplace_back(std::string{s.data(), s.size()});
     } else {
@@ -369,6 +384,7 @@ private:
   }
 
   void push_number(value x) {
+    decoded_.charge_values(1, "a JSON number");
     num_.clear();
     auto ordinal = numbers_++;
     if (subs_ != nullptr && next_sub_ < subs_->size()
@@ -384,6 +400,7 @@ private:
   const std::vector<substitution>* subs_;
   std::size_t next_sub_ = 0;
   std::size_t numbers_ = 0;
+  detail::decode_budget decoded_;
   value_stack scratch_;
   std::vector<value>& stack_ = scratch_.get();
   std::string str_;

@@ -15,6 +15,14 @@ constexpr int blosc_shuffle = BLOSC_SHUFFLE;
 constexpr std::size_t blosc_typesize = 8;
 constexpr const char* blosc_compressor = "blosclz";
 
+/// Reads an unsigned 32-bit little-endian field of the Blosc header.
+/// (`blosc_cbuffer_sizes` reads them as signed ints and sign-extends sizes
+/// of 2 GiB and more to nearly 2^64.)
+std::size_t read_u32le(const std::uint8_t* p) noexcept {
+  return std::size_t{p[0]} | (std::size_t{p[1]} << 8)
+         | (std::size_t{p[2]} << 16) | (std::size_t{p[3]} << 24);
+}
+
 } // namespace
 
 // -- encoding -----------------------------------------------------------------
@@ -53,10 +61,10 @@ value msgpack_blosc_codec::decode(const std::uint8_t* data,
                        + " bytes is shorter than the "
                        + std::to_string(BLOSC_MIN_HEADER_LENGTH)
                        + "-byte header");
-  std::size_t nbytes = 0;
-  std::size_t cbytes = 0;
-  std::size_t blocksize = 0;
-  blosc_cbuffer_sizes(data, &nbytes, &cbytes, &blocksize);
+  // Header: version, versionlz, flags, typesize, then nbytes, blocksize and
+  // cbytes as uint32 little-endian.
+  auto nbytes = read_u32le(data + 4);
+  auto cbytes = read_u32le(data + 12);
   if (cbytes < size)
     throw wire_error(errc::invalid_blosc,
                      std::to_string(size - cbytes)
@@ -67,13 +75,18 @@ value msgpack_blosc_codec::decode(const std::uint8_t* data,
                                             + std::to_string(cbytes)
                                             + " bytes, got "
                                             + std::to_string(size));
+  // A bomb (a small buffer announcing a huge payload) fails here, before
+  // any allocation or decompression.
   if (nbytes > options().max_decompressed_size)
-    throw wire_error(errc::frame_too_large,
-                     "Blosc buffer decompresses to " + std::to_string(nbytes)
-                       + " bytes, more than the maximum of "
-                       + std::to_string(options().max_decompressed_size));
+    throw wire_error(
+      errc::frame_too_large,
+      "Blosc buffer of " + std::to_string(size) + " bytes decompresses to "
+        + std::to_string(nbytes) + " bytes, more than max_decompressed_size ("
+        + std::to_string(options().max_decompressed_size) + " bytes)");
   // Checks the version, the sizes and that cbytes <= size.
-  if (blosc_cbuffer_validate(data, size, &nbytes) != 0)
+  std::size_t validated = 0;
+  if (blosc_cbuffer_validate(data, size, &validated) != 0
+      || validated != nbytes)
     throw wire_error(errc::invalid_blosc, "invalid Blosc header");
   if (nbytes == 0) // A valid buffer, but no MsgPack value in it.
     return msgpack_codec::decode(nullptr, 0);

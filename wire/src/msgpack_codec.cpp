@@ -8,6 +8,7 @@
 
 #include <msgpack.hpp>
 
+#include "mas/wire/detail/decode_budget.hpp"
 #include "mas/wire/detail/text.hpp"
 
 namespace mas::wire {
@@ -165,13 +166,16 @@ namespace {
 /// Memory stays proportional to the input: a container reserves at most as
 /// many slots as the input has bytes left over all containers (each element
 /// takes at least one byte, each map entry two), so a forged array32 header
-/// cannot make it allocate by its announced count.
+/// cannot make it allocate by its announced count. Memory is also bounded by
+/// `codec_options::max_decoded_size`: slots are charged when a container
+/// reserves them, before the allocation, and str/bin contents before they
+/// are copied.
 class msgpack_builder {
 public:
   msgpack_builder(const codec& owner, value (codec::*finish)(dict&&) const,
                   std::size_t input_size)
     : owner_(owner), finish_(finish), max_depth_(owner.options().max_depth),
-      budget_(input_size) {
+      budget_(input_size), decoded_(owner.options().max_decoded_size) {
     // nop
   }
 
@@ -206,6 +210,7 @@ public:
   bool visit_str(const char* data, std::uint32_t size) {
     if (size == 0)
       return push(value{std::string{}});
+    decoded_.charge_bytes(size, "a msgpack str");
     std::string_view str{data, size};
     if (!detail::is_valid_utf8(str))
       throw wire_error(errc::invalid_utf8, "msgpack str of "
@@ -216,6 +221,7 @@ public:
   bool visit_bin(const char* data, std::uint32_t size) {
     if (size == 0)
       return push(value{bytes{}});
+    decoded_.charge_bytes(size, "a msgpack bin");
     return push(
       value{bytes{reinterpret_cast<const std::uint8_t*>(data), size}});
   }
@@ -232,8 +238,10 @@ public:
   bool start_array(std::uint32_t size) {
     open(false);
     auto n = std::min<std::size_t>(size, budget_);
+    decoded_.charge_values(n, "a msgpack array");
     budget_ -= n;
     stack_.back().items.reserve(n);
+    stack_.back().reserved = n;
     return true;
   }
   bool start_array_item() {
@@ -251,8 +259,10 @@ public:
   bool start_map(std::uint32_t size) {
     open(true);
     auto n = std::min<std::size_t>(size, budget_ / 2);
+    decoded_.charge_values(2 * n, "a msgpack map");
     budget_ -= 2 * n;
     stack_.back().entries.reserve(n);
+    stack_.back().reserved = n;
     return true;
   }
   bool start_map_key() {
@@ -296,6 +306,9 @@ private:
     }
     bool is_map;
     bool has_key = false;
+    /// Slots reserved (and charged) up front; only an input that announces
+    /// more items than it holds pushes beyond them.
+    std::size_t reserved = 0;
     array items;
     dict entries;
     value key;
@@ -327,6 +340,10 @@ private:
     }
     auto& top = stack_.back();
     if (!top.is_map) {
+      if (top.items.size() >= top.reserved) {
+        decoded_.charge_values(1, "a msgpack array");
+        ++top.reserved;
+      }
       top.items.push_back(std::move(x));
     } else if (!top.has_key) {
       // Python cannot use dicts (or tuples holding them) as keys.
@@ -334,6 +351,10 @@ private:
         throw wire_error(errc::invalid_msgpack, "unhashable map key of type '"
                                                   + std::string{type_name(x)}
                                                   + "'");
+      if (top.entries.size() >= top.reserved) {
+        decoded_.charge_values(2, "a msgpack map");
+        ++top.reserved;
+      }
       top.key = std::move(x);
       top.has_key = true;
     } else {
@@ -348,6 +369,7 @@ private:
   value (codec::*finish_)(dict&&) const;
   std::size_t max_depth_;
   std::size_t budget_;
+  detail::decode_budget decoded_;
   std::vector<frame> stack_;
   value result_;
   bool done_ = false;

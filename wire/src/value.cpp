@@ -1,9 +1,9 @@
 #include "mas/wire/value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
-#include <unordered_map>
+#include <vector>
 
 #include "mas/wire/detail/text.hpp"
 
@@ -41,6 +41,8 @@ const char* to_string(errc x) noexcept {
       return "invalid_message";
     case errc::type_mismatch:
       return "type_mismatch";
+    case errc::decoded_too_large:
+      return "decoded_too_large";
   }
   return "unknown";
 }
@@ -64,7 +66,7 @@ const std::error_category& wire_category() noexcept {
   return instance;
 }
 
-// -- structural hashing and equality ------------------------------------------
+// -- structural equality ------------------------------------------------------
 
 namespace {
 
@@ -72,51 +74,6 @@ bool same_float(double x, double y) noexcept {
   if (std::isnan(x) || std::isnan(y))
     return std::isnan(x) && std::isnan(y);
   return x == y && std::signbit(x) == std::signbit(y);
-}
-
-std::size_t combine(std::size_t seed, std::size_t h) noexcept {
-  return seed ^ (h + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
-}
-
-std::size_t hash_of(const value& x) noexcept {
-  using k = value::kind;
-  auto seed = static_cast<std::size_t>(x.type());
-  switch (x.type()) {
-    case k::none:
-      return seed;
-    case k::boolean:
-      return combine(seed, *x.get_if<bool>());
-    case k::int64:
-      return combine(seed,
-                     std::hash<std::int64_t>{}(*x.get_if<std::int64_t>()));
-    case k::uint64:
-      return combine(seed,
-                     std::hash<std::uint64_t>{}(*x.get_if<std::uint64_t>()));
-    case k::float64: {
-      auto d = *x.get_if<double>();
-      return combine(seed, std::isnan(d) ? 0 : std::hash<double>{}(d));
-    }
-    case k::string:
-      return combine(seed, std::hash<std::string>{}(*x.get_if<std::string>()));
-    case k::bytes: {
-      auto& b = x.get_if<bytes>()->data;
-      std::string_view sv{reinterpret_cast<const char*>(b.data()), b.size()};
-      return combine(seed, std::hash<std::string_view>{}(sv));
-    }
-    case k::array:
-      for (auto& y : *x.get_if<array>())
-        seed = combine(seed, hash_of(y));
-      return seed;
-    case k::dict:
-      for (auto& [key, val] : *x.get_if<dict>())
-        seed = combine(combine(seed, hash_of(key)), hash_of(val));
-      return seed;
-    case k::ext:
-      return combine(
-        combine(seed, static_cast<std::size_t>(x.get_if<ext>()->type_id())),
-        hash_of(x.get_if<ext>()->repr()));
-  }
-  return seed;
 }
 
 // -- dict key semantics (Python's) --------------------------------------------
@@ -142,7 +99,7 @@ numeric_key numeric_of(const value& x) noexcept {
     result.kind = numeric_key::uinteger;
     result.u = *u;
   } else if (auto d = x.get_if<double>()) {
-    // Integral floats in range compare (and hash) as ints.
+    // Integral floats in range compare as ints.
     if (*d == std::floor(*d) && *d >= -9223372036854775808.0
         && *d < 9223372036854775808.0) {
       result.kind = numeric_key::integer;
@@ -193,38 +150,89 @@ bool key_equal(const value& x, const value& y) {
   return x == y;
 }
 
-std::size_t key_hash(const value& x) noexcept {
-  auto n = numeric_of(x);
-  switch (n.kind) {
-    case numeric_key::integer:
-      return std::hash<std::int64_t>{}(n.i);
-    case numeric_key::uinteger:
-      return std::hash<std::uint64_t>{}(n.u);
-    case numeric_key::real:
-      return std::isnan(n.d) ? 0 : std::hash<double>{}(n.d);
-    case numeric_key::none:
-      break;
-  }
-  if (auto xs = x.get_if<array>()) {
-    std::size_t seed = 0x51;
+/// Returns whether Python keeps `x` apart from every other key: NaN never
+/// equals anything, decoded extension objects are distinct objects, and a
+/// tuple holding either is unequal too. Dicts (unhashable in Python; only
+/// hand-built values have them as keys) count as such as well.
+bool never_merges(const value& x) noexcept {
+  if (auto d = x.get_if<double>())
+    return std::isnan(*d);
+  if (x.is_ext() || x.is_dict())
+    return true;
+  if (auto xs = x.get_if<array>())
     for (auto& y : *xs)
-      seed = combine(seed, key_hash(y));
-    return seed;
-  }
-  return hash_of(x);
+      if (never_merges(y))
+        return true;
+  return false;
 }
 
-struct key_ptr_hash {
-  std::size_t operator()(const value* x) const noexcept {
-    return key_hash(*x);
-  }
-};
+template <class T>
+int three_way(const T& x, const T& y) noexcept {
+  return x < y ? -1 : (y < x ? 1 : 0);
+}
 
-struct key_ptr_equal {
-  bool operator()(const value* x, const value* y) const {
-    return key_equal(*x, *y);
+/// A total order on keys for which @ref never_merges is false, consistent
+/// with @ref key_equal: returns 0 exactly for keys Python merges.
+int key_compare(const value& x, const value& y) noexcept {
+  // Ranks: None, numbers (bool, int, float as one domain), str, bytes, tuple.
+  auto rank = [](const value& v) {
+    switch (v.type()) {
+      case value::kind::none:
+        return 0;
+      case value::kind::string:
+        return 2;
+      case value::kind::bytes:
+        return 3;
+      case value::kind::array:
+        return 4;
+      default:
+        return 1;
+    }
+  };
+  auto rx = rank(x);
+  auto ry = rank(y);
+  if (rx != ry)
+    return rx < ry ? -1 : 1;
+  switch (rx) {
+    case 1: {
+      auto nx = numeric_of(x);
+      auto ny = numeric_of(y);
+      if (nx.kind != ny.kind)
+        return nx.kind < ny.kind ? -1 : 1;
+      switch (nx.kind) {
+        case numeric_key::integer:
+          return three_way(nx.i, ny.i);
+        case numeric_key::uinteger:
+          return three_way(nx.u, ny.u);
+        default:
+          return three_way(nx.d, ny.d); // no NaN here
+      }
+    }
+    case 2:
+      return x.get_if<std::string>()->compare(*y.get_if<std::string>());
+    case 3: {
+      auto& bx = x.get_if<bytes>()->data;
+      auto& by = y.get_if<bytes>()->data;
+      auto n = std::min(bx.size(), by.size());
+      auto c = n == 0 ? 0 : std::memcmp(bx.data(), by.data(), n);
+      return c != 0 ? c : three_way(bx.size(), by.size());
+    }
+    case 4: {
+      if (x.is_tuple() != y.is_tuple())
+        return x.is_tuple() ? 1 : -1;
+      auto& xs = *x.get_if<array>();
+      auto& ys = *y.get_if<array>();
+      if (xs.size() != ys.size())
+        return three_way(xs.size(), ys.size());
+      for (std::size_t i = 0; i < xs.size(); ++i)
+        if (auto c = key_compare(xs[i], ys[i]); c != 0)
+          return c;
+      return 0;
+    }
+    default:
+      return 0; // None
   }
-};
+}
 
 } // namespace
 
@@ -355,26 +363,41 @@ void dict::dedup() {
     if (!dup)
       return;
   }
-  // First pass with all keys intact: where does each entry go?
-  std::unordered_map<const value*, size_t, key_ptr_hash, key_ptr_equal> pos;
-  pos.reserve(n);
-  std::vector<size_t> target(n);
-  size_t unique = 0;
-  for (size_t i = 0; i < n; ++i) {
-    auto [iter, added] = pos.emplace(&xs_[i].first, unique);
-    target[i] = iter->second;
-    if (added)
-      ++unique;
+  // Sort the positions of the keys that may merge, so equal keys are
+  // neighbors: O(n log n) comparisons for any input (a hash table degrades
+  // to O(n^2) on colliding keys, which a peer can choose).
+  std::vector<size_t> order;
+  order.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    if (!never_merges(xs_[i].first))
+      order.push_back(i);
+  std::sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+    auto c = key_compare(xs_[a].first, xs_[b].first);
+    return c != 0 ? c < 0 : a < b;
+  });
+  // first[i]: the position of the first key equal to key i.
+  std::vector<size_t> first(n);
+  for (size_t i = 0; i < n; ++i)
+    first[i] = i;
+  bool dup = false;
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (key_compare(xs_[order[k - 1]].first, xs_[order[k]].first) == 0) {
+      first[order[k]] = first[order[k - 1]];
+      dup = true;
+    }
   }
-  pos.clear();
-  // Second pass: move entries to their slots; later values overwrite.
+  if (!dup)
+    return;
+  // Move entries to their slots; later values overwrite.
   container_type result;
-  result.reserve(unique);
+  std::vector<size_t> slot(n);
   for (size_t i = 0; i < n; ++i) {
-    if (target[i] == result.size())
+    if (first[i] == i) {
+      slot[i] = result.size();
       result.emplace_back(std::move(xs_[i]));
-    else
-      result[target[i]].second = std::move(xs_[i].second);
+    } else {
+      result[slot[first[i]]].second = std::move(xs_[i].second);
+    }
   }
   xs_ = std::move(result);
 }

@@ -6,10 +6,16 @@
 #include <optional>
 #include <string_view>
 
+#include "mas/wire/frame.hpp"
 #include "mas/wire/type_registry.hpp"
 #include "mas/wire/value.hpp"
 
 namespace mas::wire {
+
+/// Default of `codec_options::max_decoded_size`: four times the default
+/// maximum frame size.
+inline constexpr std::size_t default_max_decoded_size
+  = 4 * default_max_frame_size;
 
 /// The codecs of aiomas (`aiomas.codecs.JSON`, `MsgPack`, `MsgPackBlosc`);
 /// mango's default codec is JSON with the same envelope.
@@ -32,8 +38,18 @@ struct codec_options {
   std::size_t max_depth = 1000;
 
   /// Largest decompressed payload MsgPackBlosc accepts; checked against the
-  /// Blosc header before any allocation.
-  std::size_t max_decompressed_size = 256u * 1024u * 1024u;
+  /// Blosc header before any allocation. The default is the default maximum
+  /// frame size: a compressed frame carries no more than an uncompressed one
+  /// may. Raise it together with the maximum frame size.
+  std::size_t max_decompressed_size = default_max_frame_size;
+
+  /// Largest amount of memory the decoded values of one payload may take
+  /// (`errc::decoded_too_large` beyond). Counted before allocating, as
+  /// `sizeof(value)` (48 bytes) per value, two per dict entry, plus the
+  /// characters of every str and the octets of every bytes. Without it, a
+  /// 64 MiB MsgPack frame of nils (one byte each) would decode to 3 GiB.
+  /// The default, 256 MiB, is four times the default maximum frame size.
+  std::size_t max_decoded_size = default_max_decoded_size;
 
   /// Whether decoding an envelope with an id that the codec's type registry
   /// does not know is an error (`errc::unknown_type_id`), as it is in aiomas

@@ -35,6 +35,9 @@ enum class errc : int {
   invalid_message,
   /// A value cannot be converted to the requested C++ type.
   type_mismatch,
+  /// The decoded values of one payload would take more memory than
+  /// `codec_options::max_decoded_size` allows (checked before allocating).
+  decoded_too_large,
 };
 
 /// Returns the category of `errc` (name: "mas.wire").
