@@ -8,8 +8,12 @@ usage: test_masctl_errors.py --masctl PATH [unittest args]
 """
 
 import json
+import os
 import re
+import resource
 import struct
+import subprocess
+import tempfile
 
 import interop_common as ic
 
@@ -60,6 +64,69 @@ class MasctlErrors(unittest.TestCase):
                      ["decode", "--bogus"]):
             res = ic.run([ARGS.masctl, *argv])
             self.assertEqual(res.rc, 2, res.describe())
+            self.assert_one_line(res)
+
+    def assert_one_line(self, res, *fragments):
+        """stderr is one line 'masctl: ...' holding every fragment."""
+        lines = res.err.splitlines()
+        self.assertEqual(len(lines), 1, res.describe())
+        self.assertTrue(lines[0].startswith("masctl: "), res.describe())
+        for f in fragments:
+            self.assertIn(f, lines[0], res.describe())
+
+    def test_bad_numbers_are_usage_errors(self):
+        # "-1" used to wrap to 2**64 - 1 (no limit at all), "10x" to 10.
+        for value in ("-1", "+5", "10x", "", " 5", "0x10", "4294967296",
+                      "99999999999999999999999"):
+            with self.subTest(value=value):
+                res = self.masctl.decode("json", ic.frame(GOOD),
+                                         "--max-frame-size", value)
+                self.assertEqual(res.rc, 2, res.describe())
+                self.assert_one_line(res, "--max-frame-size '%s'" % value)
+        for value in ("0", "4294967295"):
+            res = self.masctl.decode("json", ic.frame(GOOD),
+                                     "--max-frame-size", value)
+            self.assertEqual(res.rc, 0 if value != "0" else 1, res.describe())
+        for value in ("0", "-1", "inf", "nan", "1x", "", "1e10"):
+            with self.subTest(timeout=value):
+                res = ic.run([ARGS.masctl, "call", "127.0.0.1:1", "f",
+                              "--timeout", value])
+                self.assertEqual(res.rc, 2, res.describe())
+                self.assert_one_line(res, "--timeout '%s'" % value)
+
+    def test_unreadable_input_exits_1(self):
+        # A directory used to be read as an empty stream (exit 0).
+        with tempfile.TemporaryDirectory() as d:
+            res = ic.run([ARGS.masctl, "decode", d])
+            self.assertEqual(res.rc, 1, res.describe())
+            self.assert_one_line(res, d, "is a directory")
+            res = ic.run([ARGS.masctl, "encode", d])
+            self.assertEqual(res.rc, 1, res.describe())
+            self.assert_one_line(res, "is a directory")
+            missing = os.path.join(d, "missing.bin")
+            res = ic.run([ARGS.masctl, "decode", missing])
+            self.assertEqual(res.rc, 1, res.describe())
+            self.assert_one_line(res, missing, "No such file or directory")
+
+    def test_call_names_the_bad_argument(self):
+        # Checked before connecting: port 1 is never dialed.
+        res = ic.run([ARGS.masctl, "call", "127.0.0.1:1", "add", "3", "four"])
+        self.assertEqual(res.rc, 2, res.describe())
+        self.assert_one_line(res, 'argument 2 of add ("four")',
+                             "invalid JSON", "'\"four\"'")
+        res = ic.run([ARGS.masctl, "call", "127.0.0.1:1", "add", "[1,", "2"])
+        self.assertEqual(res.rc, 2, res.describe())
+        self.assert_one_line(res, 'argument 1 of add ("[1,")', "invalid JSON")
+        long_arg = "[" + "1, " * 100
+        res = ic.run([ARGS.masctl, "call", "127.0.0.1:1", "add", long_arg])
+        self.assertEqual(res.rc, 2, res.describe())
+        self.assert_one_line(res, "argument 1 of add", "(%d bytes)"
+                             % len(long_arg))
+        for kwargs, what in (("{", "invalid JSON"), ("[1]", "JSON object")):
+            res = ic.run([ARGS.masctl, "call", "127.0.0.1:1", "add",
+                          "--kwargs", kwargs])
+            self.assertEqual(res.rc, 2, res.describe())
+            self.assert_one_line(res, '--kwargs ("%s")' % kwargs, what)
 
     def test_empty_input_is_fine(self):
         res = self.masctl.decode("json", b"")
@@ -92,7 +159,7 @@ class MasctlErrors(unittest.TestCase):
     def test_encode_respects_max_frame_size(self):
         res = self.masctl.encode("json", '"%s"\n' % ("x" * 100),
                                  "--max-frame-size", "50")
-        self.assert_error(res, "line", 0, "frame_too_large")
+        self.assert_error(res, "line", 1, "frame_too_large")
 
     # -- payloads -----------------------------------------------------------
 
@@ -227,7 +294,8 @@ class MasctlErrors(unittest.TestCase):
             with self.subTest(line=line):
                 res = self.masctl.encode(
                     "json", GOOD_LINE + "\n" + line + "\n" + GOOD_LINE + "\n")
-                self.assert_error(res, "line", 1, errc)
+                # lines count from 1: the bad one is the second
+                self.assert_error(res, "line", 2, errc)
                 # the good lines around it are still written
                 self.assertEqual(ic.split_frames(res.out), [GOOD, GOOD])
 
@@ -236,7 +304,7 @@ class MasctlErrors(unittest.TestCase):
         with self.assertRaises(aiomas.codecs.SerializationError):
             aiomas.codecs.JSON().encode(b"x")
         res = self.masctl.encode("json", '{"$bytes": "eA=="}\n')
-        self.assert_error(res, "line", 0, "not_serializable")
+        self.assert_error(res, "line", 1, "not_serializable")
         res = self.masctl.encode("msgpack", '{"$bytes": "eA=="}\n')
         self.assertEqual(res.rc, 0, res.describe())
         self.assertEqual(ic.split_frames(res.out),
@@ -247,7 +315,102 @@ class MasctlErrors(unittest.TestCase):
         with self.assertRaises(TypeError):
             aiomas.codecs.JSON().encode({(1, 2): 0})
         res = self.masctl.encode("json", '{"$map": [[[1, 2], 0]]}\n')
-        self.assert_error(res, "line", 0, "not_serializable")
+        self.assert_error(res, "line", 1, "not_serializable")
+
+    def test_encode_counts_blank_lines(self):
+        res = self.masctl.encode("json", GOOD_LINE + "\n\n[1,\n")
+        self.assert_error(res, "line", 3, "invalid_json")
+
+    # -- the wrong codec ------------------------------------------------------
+
+    def test_msgpack_capture_read_as_json_hints(self):
+        mp = aiomas.codecs.MsgPack()
+        msgs = [[0, i, ["agents/0/spam", [i, "x" * i], {}]] for i in range(6)]
+        res = self.masctl.decode("json", ic.frames([mp.encode(m)
+                                                    for m in msgs]))
+        self.assertEqual(res.rc, 1, res.describe())
+        lines = res.err.splitlines()
+        self.assertEqual(len(lines), 6, res.describe())
+        for i, line in enumerate(lines):
+            self.assertRegex(line, ERR_RE)
+            self.assertTrue(line.startswith("masctl: frame %d: " % i), line)
+            self.assertIn("(is this a msgpack capture? try --codec msgpack)",
+                          line)
+        # and the reverse cases
+        res = self.masctl.decode("msgpack", ic.frame(GOOD))
+        self.assert_error(res, "frame", 0, "invalid_msgpack")
+        self.assertIn("try --codec json", res.err, res.describe())
+        blosc_frame = aiomas.codecs.MsgPackBlosc().encode(msgs[1])
+        res = self.masctl.decode("msgpack", ic.frame(blosc_frame))
+        self.assertIn("try --codec msgpack-blosc", res.err, res.describe())
+        res = self.masctl.decode("msgpack-blosc", ic.frame(GOOD_MP))
+        self.assertIn("try --codec msgpack", res.err, res.describe())
+        # no hint when no other codec reads it as a message
+        for codec, bad in (("json", b"{"), ("msgpack", b"\xc1")):
+            res = self.masctl.decode(codec, ic.frame(bad))
+            self.assertEqual(res.rc, 1, res.describe())
+            self.assertNotIn("try --codec", res.err, res.describe())
+
+    # -- decode amplification -------------------------------------------------
+
+    def run_capped(self, argv, data, limit=256 << 20):
+        """Runs masctl with its address space capped (like ulimit -v)."""
+        def cap():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        proc = subprocess.run(argv, input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60,
+                              preexec_fn=cap)
+        return ic.Run(argv, proc)
+
+    def test_blosc_bomb_under_memory_cap(self):
+        # 128 MiB of msgpack nils compress to about 0.5 MB; as values they
+        # took 6.1 GB, and under a memory cap masctl aborted (exit 134).
+        n = (128 << 20) - 5
+        bomb = blosc.compress(b"\xdd" + struct.pack("!L", n) + b"\xc0" * n, 8)
+        self.assertLess(len(bomb), 1 << 20)
+        data = ic.frame(bomb) + ic.frame(aiomas.codecs.MsgPackBlosc().encode(
+            [1, 2]))
+        argv = [ARGS.masctl, "decode", "--codec", "msgpack-blosc"]
+        res = self.run_capped(argv, data)
+        self.assertNotEqual(res.rc, 134, res.describe())
+        self.assert_error(res, "frame", 0, "frame_too_large", stdout_lines=1)
+        self.assertIn("max_decompressed_size (67108864 bytes)", res.err)
+        # Allowed to decompress (a larger --max-frame-size), its values
+        # still exceed the decoded-size budget: rejected, no abort.
+        res = self.run_capped(argv + ["--max-frame-size", str(256 << 20)],
+                              data, limit=512 << 20)
+        self.assertNotEqual(res.rc, 134, res.describe())
+        self.assert_error(res, "frame", 0, "decoded_too_large",
+                          stdout_lines=1)
+        self.assertIn("max_decoded_size (268435456 bytes)", res.err)
+
+    def test_nil_frame_is_bounded(self):
+        # A 64 MiB msgpack frame of nils needed 3.2 GB as values.
+        n = (64 << 20) - 5
+        data = ic.frame(b"\xdd" + struct.pack("!L", n) + b"\xc0" * n)
+        res = self.run_capped([ARGS.masctl, "decode", "--codec", "msgpack"],
+                              data)
+        self.assertNotEqual(res.rc, 134, res.describe())
+        self.assert_error(res, "frame", 0, "decoded_too_large",
+                          stdout_lines=0)
+
+    def test_out_of_memory_is_an_error_line(self):
+        # Within every limit, but not within this memory cap: one line and
+        # exit 1, never std::terminate.
+        n = 5000000
+        data = ic.frame(b"\xdd" + struct.pack("!L", n) + b"\xc0" * n)
+        res = self.run_capped([ARGS.masctl, "decode", "--codec", "msgpack"],
+                              data, limit=128 << 20)
+        self.assertNotEqual(res.rc, 134, res.describe())
+        self.assert_error(res, "frame", 0, "out_of_memory", stdout_lines=0)
+
+    def test_blosc_sizes_above_2_gib_print_unsigned(self):
+        # A header announcing 2 GiB printed as 18446744071562067968.
+        hdr = bytes([2, 1, 0x13, 8]) + struct.pack("<LLL", 1 << 31, 1 << 16,
+                                                   16)
+        res = self.masctl.decode("msgpack-blosc", ic.frame(hdr))
+        self.assert_error(res, "frame", 0, "frame_too_large")
+        self.assertIn("decompresses to 2147483648 bytes", res.err)
 
 
 GOOD_MP = aiomas.codecs.MsgPack().encode([0, 0, ["agents/0/spam", [3], {}]])

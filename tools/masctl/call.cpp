@@ -1,15 +1,17 @@
 // masctl call: one aiomas RPC from the shell (think grpcurl for aiomas and
 // mosaik services).
 
+#include <cctype>
 #include <chrono>
 #include <iostream>
+#include <string>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "mas/all.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/wire/readable.hpp"
 #include "masctl.hpp"
@@ -21,6 +23,27 @@ namespace {
 constexpr int exit_remote_failure = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_connection = 3;
+
+/// `str` in double quotes for a message, shortened if long.
+std::string quoted(const std::string& str) {
+  constexpr std::size_t max_shown = 60;
+  if (str.size() <= max_shown)
+    return '"' + str + '"';
+  return '"' + str.substr(0, max_shown) + "...\" (" + std::to_string(str.size())
+         + " bytes)";
+}
+
+/// For an ARG that is not JSON but a bare word (`four`), reminds that a
+/// string needs JSON quotes.
+std::string bare_word_hint(const std::string& arg, const wire::wire_error& e) {
+  if (e.code() != wire::errc::invalid_json || arg.empty())
+    return {};
+  for (auto c : arg)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-'
+        && c != '.')
+      return {};
+  return " (a string needs JSON quotes: '\"" + arg + "\"')";
+}
 
 } // namespace
 
@@ -34,27 +57,37 @@ int run_call(const options& opts) {
   auto& path = opts.args[1];
   wire::array args;
   wire::dict kwargs;
-  try {
-    for (std::size_t i = 2; i < opts.args.size(); ++i)
+  for (std::size_t i = 2; i < opts.args.size(); ++i) {
+    try {
       args.push_back(wire::from_readable_json(opts.args[i]));
-    if (opts.kwargs) {
+    } catch (const wire::wire_error& e) {
+      std::cerr << "masctl: argument " << i - 1 << " of " << path << " ("
+                << quoted(opts.args[i]) << "): " << e.what()
+                << bare_word_hint(opts.args[i], e) << "\n";
+      return exit_usage;
+    }
+  }
+  if (opts.kwargs) {
+    try {
       auto kw = wire::from_readable_json(*opts.kwargs);
       if (!kw.is_dict() || !kw.as_dict().has_only_string_keys()) {
-        std::cerr << "masctl: --kwargs must be a JSON object\n";
+        std::cerr << "masctl: --kwargs (" << quoted(*opts.kwargs)
+                  << "): must be a JSON object with string keys\n";
         return exit_usage;
       }
       kwargs = std::move(kw.as_dict());
+    } catch (const wire::wire_error& e) {
+      std::cerr << "masctl: --kwargs (" << quoted(*opts.kwargs)
+                << "): " << e.what() << "\n";
+      return exit_usage;
     }
-  } catch (const wire::wire_error& e) {
-    std::cerr << "masctl: invalid argument: " << e.what() << "\n";
-    return exit_usage;
   }
-  connection_options copts;
+  channel::options copts;
   copts.codec = opts.codec;
-  copts.max_frame_size = opts.max_frame_size;
+  copts.transport.max_frame_size = opts.max_frame_size;
   if (!opts.tls.empty()) {
     try {
-      copts.tls
+      copts.transport.tls
         = net::make_ssl_client_context(opts.tls[0], opts.tls[1], opts.tls[2]);
     } catch (const net::tls_error& e) {
       std::cerr << "masctl: " << e.what() << "\n";
