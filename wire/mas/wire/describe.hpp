@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 namespace mas::wire {
 
@@ -62,6 +63,43 @@ struct is_described<T, std::void_t<decltype(mas_describe(type_tag<T>{}))>>
 template <class T>
 inline constexpr bool is_described_v = is_described<T>::value;
 
+// -- visiting the fields ------------------------------------------------------
+
+/// Calls `fun(x.f1, x.f2, ...)` with references to all fields of the
+/// described `x` (const if `x` is), in wire order, and returns its result.
+template <class T, class F>
+decltype(auto) apply_fields(T& x, F&& fun) {
+  auto d = description_of<std::remove_const_t<T>>();
+  return std::apply(
+    [&](const auto&... fs) -> decltype(auto) { return fun(fs.get(x)...); },
+    d.fields);
+}
+
+// -- inspection (CAF's message-type protocol) ---------------------------------
+
+/// How an inspector sees a described type: by default as its fields only,
+/// `f(x.f1, x.f2, ...)`. libmas specializes this (in `mas/inspect.hpp`) for
+/// CAF's inspectors so they also get the type name, `f(type_name("point"),
+/// ...)`; this header stays free of CAF.
+template <class Inspector, class = void>
+struct inspect_hook {
+  template <class... Ts>
+  static decltype(auto) apply(Inspector& f, const char*, Ts&... xs) {
+    return f(xs...);
+  }
+};
+
+/// Applies the inspector `f` to all fields of `x` (what the `inspect`
+/// overload of @ref MAS_DESCRIBE does).
+template <class Inspector, class T>
+decltype(auto) inspect_fields(Inspector& f, T& x) {
+  // The name comes from the macro's string literal: null-terminated.
+  auto name = description_of<std::remove_const_t<T>>().name.data();
+  return apply_fields(x, [&f, name](auto&... xs) -> decltype(auto) {
+    return inspect_hook<Inspector>::apply(f, name, xs...);
+  });
+}
+
 } // namespace mas::wire
 
 // -- MAS_DESCRIBE -------------------------------------------------------------
@@ -119,7 +157,16 @@ inline constexpr bool is_described_v = is_described<T>::value;
 /// `point` then converts to and from wire values (see `convert.hpp`): as an
 /// extension value `{"__type__": [id, {"x": ..., "y": ...}]}` like aiomas's
 /// `@serializable`, with the id from the codec's type registry.
+///
+/// The same list makes `point` a CAF message type: the macro also defines
+/// `inspect(Inspector&, point&)` (CAF 0.17's inspection protocol, found by
+/// argument-dependent lookup), so actors can send, receive, print and
+/// serialize it. Only inspectors with a `result_type` (all of CAF's) see it.
 #define MAS_DESCRIBE(T, ...)                                                   \
+  template <class Inspector>                                                   \
+  typename Inspector::result_type inspect(Inspector& f, T& x) {                \
+    return ::mas::wire::inspect_fields(f, x);                                  \
+  }                                                                            \
   [[maybe_unused]] inline auto mas_describe(::mas::wire::type_tag<T>) {        \
     return ::mas::wire::describe<T>(                                           \
       #T,                                                                      \
@@ -128,5 +175,5 @@ inline constexpr bool is_described_v = is_described<T>::value;
         MAS_DETAIL_FE_13, MAS_DETAIL_FE_12, MAS_DETAIL_FE_11,                  \
         MAS_DETAIL_FE_10, MAS_DETAIL_FE_9, MAS_DETAIL_FE_8, MAS_DETAIL_FE_7,   \
         MAS_DETAIL_FE_6, MAS_DETAIL_FE_5, MAS_DETAIL_FE_4, MAS_DETAIL_FE_3,    \
-        MAS_DETAIL_FE_2, MAS_DETAIL_FE_1)(T, __VA_ARGS__)));                   \
+        MAS_DETAIL_FE_2, MAS_DETAIL_FE_1, )(T, __VA_ARGS__)));                 \
   }
