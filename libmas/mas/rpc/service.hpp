@@ -13,9 +13,12 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/detail/type_list.hpp>
 #include <caf/fwd.hpp>
 #include <caf/make_message.hpp>
+#include <caf/replies_to.hpp>
 
+#include "mas/inspect.hpp"
 #include "mas/rpc/call_context.hpp"
 #include "mas/rpc/proxy.hpp"
 #include "mas/wire/convert.hpp"
@@ -42,6 +45,27 @@ public:
 private:
   std::string type_;
 };
+
+// -- typed actor methods ------------------------------------------------------
+
+/// One handler of a typed actor to expose, see service::expose_typed: its
+/// RPC name, the names of its wire parameters and the leading message
+/// elements that select it in the actor's interface (usually one atom).
+template <class... Prefix>
+struct typed_method {
+  std::string name;
+  std::vector<std::string> param_names;
+  std::tuple<Prefix...> prefix;
+};
+
+/// Names a typed actor's handler, e.g. `method("add", {"a", "b"},
+/// caf::add_atom_v)` for `replies_to<add_atom, int, int>::with<int>`.
+template <class... Prefix>
+typed_method<Prefix...> method(std::string name,
+                               std::vector<std::string> param_names,
+                               Prefix... prefix) {
+  return {std::move(name), std::move(param_names), {prefix...}};
+}
 
 // -- service ------------------------------------------------------------------
 
@@ -84,9 +108,30 @@ public:
   /// Exposes a CAF actor's handler: a call `name(args...)` sends
   /// `(xs..., args...)` as a request to `dest` (e.g. `xs` = an atom) and
   /// answers with its response. `Sig` is the handler's signature `R(Args...)`.
+  /// @throws std::invalid_argument if there are more names than parameters.
   template <class Sig, class Handle, class... Prefix>
   service& expose_actor(std::string name, Handle dest,
                         std::vector<std::string> param_names, Prefix... prefix);
+
+  /// Exposes a handler of a `caf::typed_actor` without restating its
+  /// signature: the one entry of `dest`'s interface whose inputs start with
+  /// the types of `prefix` (e.g. `caf::add_atom_v`). Its remaining inputs
+  /// are the wire parameters, named by `param_names`; its outputs are the
+  /// result: none (`reacts_to`) gives None, one converts with `to_value`,
+  /// several give a tuple. Fails to compile if no entry or several match.
+  /// Like expose_actor, the call is a request to `dest`: the connection
+  /// serves other calls while the actor works.
+  /// @throws std::invalid_argument if there are more names than parameters.
+  template <class Handle, class... Prefix>
+  service& expose_typed(std::string name, Handle dest,
+                        std::vector<std::string> param_names, Prefix... prefix);
+
+  /// Exposes several handlers of one typed actor, each named with
+  /// rpc::method: `expose_typed(calc, method("add", {"a", "b"}, add_atom_v),
+  /// method("neg", {"x"}, neg_atom_v))`. Handlers not listed stay private.
+  template <class Handle, class... Prefix, class... Methods>
+  service& expose_typed(Handle dest, typed_method<Prefix...> first,
+                        Methods... more);
 
   /// Adds a sub-service (aiomas: a nested service / `router.add`).
   service& add(std::string name, std::shared_ptr<service> sub);
@@ -226,6 +271,124 @@ caf::message make_request(call_context& ctx,
                  ctx, *xs[Is])...);
 }
 
+// -- typed actor interfaces ---------------------------------------------------
+
+template <class... Ts>
+using type_list = caf::detail::type_list<Ts...>;
+
+/// Whether the input list `In` starts with the types `Prefix`; if so, `rest`
+/// is a tuple of the remaining inputs.
+template <class Prefix, class In>
+struct strip_prefix : std::false_type {};
+
+template <class... Is>
+struct strip_prefix<type_list<>, type_list<Is...>> : std::true_type {
+  using rest = std::tuple<Is...>;
+};
+
+template <class P, class... Ps, class... Is>
+struct strip_prefix<type_list<P, Ps...>, type_list<P, Is...>>
+  : strip_prefix<type_list<Ps...>, type_list<Is...>> {};
+
+/// Matches one interface entry (`caf::typed_mpi`) against a prefix.
+template <class Prefix, class Mpi>
+struct match_mpi : std::false_type {};
+
+template <class Prefix, class In, class Out>
+struct match_mpi<Prefix, caf::typed_mpi<In, Out>> : strip_prefix<Prefix, In> {
+  using outputs = Out;
+};
+
+/// The first matching entry (instantiates only the chosen base).
+template <class Prefix, class... Mpis>
+struct first_match {};
+
+template <class Prefix, class Mpi, class... Mpis>
+struct first_match<Prefix, Mpi, Mpis...>
+  : std::conditional_t<match_mpi<Prefix, Mpi>::value, match_mpi<Prefix, Mpi>,
+                       first_match<Prefix, Mpis...>> {};
+
+template <class Prefix, class Signatures>
+struct select_mpi;
+
+template <class Prefix, class... Mpis>
+struct select_mpi<Prefix, type_list<Mpis...>> : first_match<Prefix, Mpis...> {
+  static constexpr std::size_t matches
+    = (std::size_t{match_mpi<Prefix, Mpis>::value} + ... + 0);
+};
+
+/// The interface of a `caf::typed_actor` handle, else an empty list
+/// (`caf::actor` has `signatures = none_t`).
+template <class Signatures>
+struct interface_of {
+  using type = type_list<>;
+  static constexpr bool typed = false;
+};
+
+template <class... Mpis>
+struct interface_of<type_list<Mpis...>> {
+  using type = type_list<Mpis...>;
+  static constexpr bool typed = true;
+};
+
+template <class T, class = void>
+struct handle_interface : interface_of<void> {};
+
+template <class T>
+struct handle_interface<T, std::void_t<typename T::signatures>>
+  : interface_of<typename T::signatures> {};
+
+/// Answers through `later` with the failure text of `err`.
+void fail_with(const responder& later, const caf::error& err);
+
+/// Sends `msg` to `dest` and answers the call with the response, whose
+/// types are `Os` (none or `void`: None; several: a tuple).
+template <class... Os>
+void forward_request(call_context& ctx, const caf::actor& dest,
+                     caf::message msg, caf::output_tuple<Os...>) {
+  constexpr auto n = sizeof...(Os);
+  if constexpr (n == 0 || (n == 1 && (std::is_void_v<Os> && ...))) {
+    ctx.forward_to_actor<void>(dest, std::move(msg));
+  } else if constexpr (n == 1) {
+    ctx.forward_to_actor<Os...>(dest, std::move(msg));
+  } else {
+    auto later = ctx.defer();
+    ctx.self()
+      ->request(dest, caf::infinite, std::move(msg))
+      .then(
+        [later](Os&... xs) {
+          try {
+            later.deliver(wire::to_value(std::tie(xs...), later.types()));
+          } catch (const std::exception& e) {
+            later.fail("SerializationError", e.what());
+          }
+        },
+        [later](caf::error& err) { fail_with(later, err); });
+  }
+}
+
+/// Throws std::invalid_argument if `names` has more than `arity` entries.
+void check_param_names(const std::string& fun_name, std::size_t arity,
+                       const std::vector<std::string>& names);
+
+/// The handler behind expose_actor and expose_typed: a request
+/// `(prefix..., args...)` to `target` answered with outputs `Out`.
+template <class Args, class Out, class... Prefix>
+service::raw_handler actor_handler(std::string fun_name, caf::actor target,
+                                   std::vector<std::string> names,
+                                   Prefix... prefix) {
+  constexpr auto arity = std::tuple_size_v<Args>;
+  check_param_names(fun_name, arity, names);
+  return [target = std::move(target), fun_name = std::move(fun_name),
+          names = std::move(names),
+          prefix...](call_context& ctx, wire::array& xs, wire::dict& kwargs) {
+    auto bound = bind_arguments(fun_name, arity, names, xs, kwargs);
+    auto msg = make_request<Args>(ctx, bound, std::make_index_sequence<arity>{},
+                                  prefix...);
+    forward_request(ctx, target, std::move(msg), Out{});
+  };
+}
+
 } // namespace detail
 
 template <class F>
@@ -260,19 +423,52 @@ service& service::expose_actor(std::string name, Handle dest,
                                Prefix... prefix) {
   using traits = detail::callable_traits<Sig>;
   using args = typename traits::arg_types;
-  using result = typename traits::result_type;
-  auto fun_name = name;
-  auto target = caf::actor_cast<caf::actor>(dest);
-  raw_handler handler
-    = [target, fun_name, names = std::move(param_names),
-       prefix...](call_context& ctx, wire::array& xs, wire::dict& kwargs) {
-        constexpr auto arity = std::tuple_size_v<args>;
-        auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
-        auto msg = detail::make_request<args>(
-          ctx, bound, std::make_index_sequence<arity>{}, prefix...);
-        ctx.forward_to_actor<result>(target, std::move(msg));
-      };
+  using result = caf::output_tuple<typename traits::result_type>;
+  auto handler = detail::actor_handler<args, result>(
+    name, caf::actor_cast<caf::actor>(dest), std::move(param_names), prefix...);
   return expose_raw(std::move(name), std::move(handler));
+}
+
+template <class Handle, class... Prefix>
+service& service::expose_typed(std::string name, Handle dest,
+                               std::vector<std::string> param_names,
+                               Prefix... prefix) {
+  using interface = detail::handle_interface<Handle>;
+  static_assert(interface::typed,
+                "expose_typed needs a caf::typed_actor handle; expose a "
+                "dynamically typed actor with expose_actor<R(Args...)>");
+  using entry_type = detail::select_mpi<detail::type_list<Prefix...>,
+                                        typename interface::type>;
+  static_assert(!interface::typed || entry_type::matches != 0,
+                "expose_typed: no handler in the typed actor's interface "
+                "takes these leading arguments (check the atom)");
+  static_assert(entry_type::matches < 2,
+                "expose_typed: several handlers in the typed actor's "
+                "interface take these leading arguments; add leading "
+                "arguments that tell them apart or use expose_actor<Sig>");
+  if constexpr (entry_type::matches == 1) {
+    using args = typename entry_type::rest;
+    using result = typename entry_type::outputs;
+    auto handler = detail::actor_handler<args, result>(
+      name, caf::actor_cast<caf::actor>(dest), std::move(param_names),
+      prefix...);
+    expose_raw(std::move(name), std::move(handler));
+  }
+  return *this;
+}
+
+template <class Handle, class... Prefix, class... Methods>
+service& service::expose_typed(Handle dest, typed_method<Prefix...> first,
+                               Methods... more) {
+  std::apply(
+    [&](auto&... xs) {
+      expose_typed(std::move(first.name), dest, std::move(first.param_names),
+                   xs...);
+    },
+    first.prefix);
+  if constexpr (sizeof...(Methods) > 0)
+    expose_typed(std::move(dest), std::move(more)...);
+  return *this;
 }
 
 } // namespace mas::rpc

@@ -1,5 +1,7 @@
 #include "mas/rpc/service.hpp"
 
+#include "mas/errc.hpp"
+
 namespace mas::rpc {
 
 service::service(std::string type_name) : type_name_(std::move(type_name)) {
@@ -176,6 +178,19 @@ bind_arguments(std::string_view fun_name, std::size_t n,
                                    + (missing.size() == 1 ? "" : "s") + ": "
                                    + quoted_list(missing));
   return result;
+}
+
+void fail_with(const responder& later, const caf::error& err) {
+  later.fail("Exception", error_text(err));
+}
+
+void check_param_names(const std::string& fun_name, std::size_t arity,
+                       const std::vector<std::string>& names) {
+  if (names.size() > arity)
+    throw std::invalid_argument(
+      "\"" + fun_name + "\" takes " + std::to_string(arity) + " parameter"
+      + (arity == 1 ? "" : "s") + " but " + std::to_string(names.size())
+      + " names were given");
 }
 
 } // namespace detail
