@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "mas/version.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/convert.hpp"
 #include "mas/wire/mango_message.hpp"
@@ -136,7 +137,8 @@ void usage(std::ostream& out) {
        "  --tsv            machine-readable output: payload codec op bytes\n"
        "                   msgs_per_s mb_per_s (tab-separated, no header)\n"
        "  --dump DIR       write each encoding to DIR/<payload>.<codec>\n"
-       "  --help           this text\n\n"
+       "  --help           this text\n"
+       "  --version        print \"codec_bench (libmas) VERSION\"\n\n"
        "Payloads: rpc = aiomas [0, 42, [\"agents/0/add\", [3, 4],\n"
        "{\"scale\": 1.5}]]; acl = mango ACLMessage (performative inform, ids\n"
        "of mango 2.4 on Python 3.11; JSON encode includes to_value(), decode\n"
@@ -173,6 +175,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "--help" || arg == "-h") {
       usage(std::cout);
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "codec_bench (libmas) " MAS_VERSION_STRING "\n";
       return 0;
     } else if (arg == "--min-time") {
       opts.min_time = std::atof(next().c_str());

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "mas/version.hpp"
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
@@ -44,7 +46,8 @@ void usage(std::ostream& out) {
          "                 about an aiomas request for add(1, 2))\n"
          "  --tsv          machine-readable output like rpc_bench's: raw 1 1\n"
          "                 calls seconds calls_per_s p50_us p99_us\n"
-         "  --help         this text\n";
+         "  --help         this text\n"
+         "  --version      print \"raw_pingpong (libmas) VERSION\"\n";
 }
 
 [[noreturn]] void die(const char* what) {
@@ -128,6 +131,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help") {
       usage(std::cout);
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "raw_pingpong (libmas) " MAS_VERSION_STRING "\n";
       return 0;
     } else if (arg == "--calls") {
       opts.calls = std::max(1L, std::stol(next()));

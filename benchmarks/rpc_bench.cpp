@@ -37,6 +37,7 @@
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
+#include "mas/version.hpp"
 
 namespace {
 
@@ -81,6 +82,7 @@ both:
                       inflight calls seconds calls_per_s p50_us p99_us
                       (tab-separated, no header)
   -h, --help          this text
+  --version           print "rpc_bench (libmas) VERSION"
 
 Latency: from just before request() to the start of the reply's
 continuation. calls/s = timed calls / wall time from spawning the drivers to
@@ -375,6 +377,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help") {
       std::cout << usage_text;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "rpc_bench (libmas) " MAS_VERSION_STRING "\n";
       return 0;
     } else if (arg == "--serve") {
       opts.serve = next();

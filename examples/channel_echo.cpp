@@ -64,6 +64,7 @@ options:
                      client (timeout 1 s) half a second before the server;
                      needs --unix or an --addr with a fixed port
   -h, --help         show this text
+  --version          print "channel_echo (libmas) VERSION"
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -267,6 +268,8 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
+    if (arg == "--version")
+      return mas::examples::print_version("channel_echo");
     if (mas::examples::parse_connection_flag_or_exit(
           "channel_echo", argc, argv, i, addr, opts,
           mas::examples::tls_role::none))

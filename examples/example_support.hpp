@@ -20,6 +20,7 @@
 #include "mas/connection.hpp"
 #include "mas/net/endpoint.hpp"
 #include "mas/net/tls.hpp"
+#include "mas/version.hpp"
 #include "mas/wire/codec.hpp"
 
 namespace mas::examples {
@@ -29,6 +30,12 @@ namespace mas::examples {
                                      const std::string& what) {
   std::cerr << prog << ": " << what << "\n(see --help)\n";
   std::exit(2);
+}
+
+/// Prints `prog (libmas) VERSION` (the answer to `--version`) and returns 0.
+inline int print_version(const char* prog) {
+  std::cout << prog << " (libmas) " MAS_VERSION_STRING "\n";
+  return 0;
 }
 
 /// Which TLS context `--tls CA CERT KEY` builds.
@@ -129,14 +136,15 @@ inline constexpr const char* serve_main_help = R"(options:
   --tls CA CERT KEY       require TLS with client certificates (aiomas's
                           make_ssl_server_context)
   -h, --help              show this text
+  --version               print "PROGRAM (libmas) VERSION"
 
 Once it listens it prints "listening on <endpoint>" (with the chosen port) and
 then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 )";
 
 /// The whole `main` of an example server: parses `--help` (printing
-/// `usage`, then @ref serve_main_help) and the shared flags, then serves
-/// `root` until SIGTERM/SIGINT (see @ref serve_until_signal).
+/// `usage`, then @ref serve_main_help), `--version` and the shared flags, then
+/// serves `root` until SIGTERM/SIGINT (see @ref serve_until_signal).
 inline int serve_main(const char* prog, const char* usage, int argc,
                       char** argv, std::shared_ptr<rpc::service> root) {
   auto ep = net::endpoint::tcp("127.0.0.1", 5555);
@@ -147,6 +155,8 @@ inline int serve_main(const char* prog, const char* usage, int argc,
       std::cout << usage << serve_main_help;
       return 0;
     }
+    if (arg == "--version")
+      return print_version(prog);
     if (!parse_connection_flag_or_exit(prog, argc, argv, i, ep, opts,
                                        tls_role::server))
       usage_error(prog, "unknown argument " + arg);

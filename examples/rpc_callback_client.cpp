@@ -46,6 +46,7 @@ options:
                           make_ssl_client_context)
   --name NAME             the name get_client_name() returns (default Monty)
   -h, --help              show this text
+  --version               print "rpc_callback_client (libmas) VERSION"
 
 exit status: 0 on success, 1 if the call failed remotely (the remote text on
 stderr), 2 on usage errors, 3 if connecting or the connection failed.
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     }
+    if (arg == "--version")
+      return mas::examples::print_version("rpc_callback_client");
     if (mas::examples::parse_connection_flag_or_exit(
           "rpc_callback_client", argc, argv, i, ep, opts,
           mas::examples::tls_role::client))

@@ -28,6 +28,7 @@
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
+#include "mas/version.hpp"
 
 namespace {
 
@@ -439,7 +440,9 @@ void print_usage() {
                "  --port N            server port (default 0: a free port)\n"
                "  --codec NAME        json (default), msgpack or "
                "msgpack-blosc\n"
-               "  -h, --help          show this text\n";
+               "  -h, --help          show this text\n"
+               "  --version           print \"rpc_examples (libmas) "
+               "VERSION\"\n";
 }
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -474,6 +477,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help") {
       print_usage();
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "rpc_examples (libmas) " MAS_VERSION_STRING "\n";
       return 0;
     } else if (arg == "--port") {
       auto str = next();

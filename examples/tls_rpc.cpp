@@ -34,6 +34,7 @@
 #include "mas/errc.hpp"
 #include "mas/net/tls.hpp"
 #include "mas/rpc/service.hpp"
+#include "mas/version.hpp"
 
 namespace {
 
@@ -58,6 +59,7 @@ options:
   --addr HOST:PORT   where the server listens (default 127.0.0.1:0, a free
                      port); the server certificate must match HOST
   -h, --help         show this text
+  --version          print "tls_rpc (libmas) VERSION"
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -212,6 +214,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help") {
       std::cout << usage;
+      return 0;
+    } else if (arg == "--version") {
+      std::cout << "tls_rpc (libmas) " MAS_VERSION_STRING "\n";
       return 0;
     } else if (arg == "--ca") {
       server_certs.cafile = client_certs.cafile = next();

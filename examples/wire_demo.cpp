@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "mas/version.hpp"
 #include "mas/wire/aiomas_message.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/convert.hpp"
@@ -80,7 +81,31 @@ void show(const char* title, const value& msg, const type_registry& types) {
 
 } // namespace
 
-int main() {
+constexpr const char* usage = R"(usage: wire_demo [OPTIONS]
+
+Encodes and decodes a few aiomas and mango messages with every codec (JSON,
+MsgPack, MsgPackBlosc) and prints what goes on the wire. Takes no arguments
+besides these; exits with status 0, or 2 on a usage error.
+
+options:
+  -h, --help         show this text
+  --version          print "wire_demo (libmas) VERSION"
+)";
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "wire_demo (libmas) " MAS_VERSION_STRING "\n";
+      return 0;
+    }
+    std::cerr << "wire_demo: unknown argument " << arg << "\n(see --help)\n";
+    return 2;
+  }
   // aiomas: an RPC call of agents/0/spam(3), as connect() + proxy.spam(3)
   // send it, and the reply.
   type_registry aiomas_types;

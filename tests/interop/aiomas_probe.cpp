@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "mas/version.hpp"
 #include "mas/wire/aiomas_message.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/convert.hpp"
@@ -232,10 +233,29 @@ void write_native(const codec& cdc, byte_buffer& out) {
 
 } // namespace
 
+constexpr const char* usage
+  = "usage: interop_aiomas_probe CODEC IN OUT_REENCODED OUT_NATIVE\n"
+    "       interop_aiomas_probe -h | --help | --version\n\n"
+    "Decodes the aiomas frames in IN (Point, Plain, [Point], an RPC request,\n"
+    "an Arrow date) into C++ structs, prints each as readable JSON, writes\n"
+    "them re-encoded to OUT_REENCODED and C++-built messages to OUT_NATIVE.\n"
+    "Run by tests/interop/test_aiomas_ext.py. Exit status: 0 on success, 1 on\n"
+    "any error, 2 on a usage error.\n";
+
 int main(int argc, char** argv) {
+  if (argc == 2) {
+    std::string arg = argv[1];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "interop_aiomas_probe (libmas) " MAS_VERSION_STRING "\n";
+      return 0;
+    }
+  }
   if (argc != 5) {
-    std::cerr << "usage: interop_aiomas_probe CODEC IN OUT_REENCODED "
-                 "OUT_NATIVE\n";
+    std::cerr << usage;
     return 2;
   }
   try {

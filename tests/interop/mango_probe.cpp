@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "mas/version.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/convert.hpp"
 #include "mas/wire/frame.hpp"
@@ -223,9 +224,29 @@ int check(char** argv) {
 
 } // namespace
 
+constexpr const char* usage
+  = "usage: interop_mango_probe table MINOR\n"
+    "       interop_mango_probe check MINOR ACL MANGO ADDR PERF IN OUT_RE "
+    "OUT_NATIVE\n"
+    "       interop_mango_probe -h | --help | --version\n\n"
+    "table: prints the C++ type-id table for mango >= 2.1.4 on Python\n"
+    "3.MINOR. check: compares it with the measured ids, decodes mango's JSON\n"
+    "frames in IN into structs, re-encodes them to OUT_RE and writes\n"
+    "C++-built messages to OUT_NATIVE. Run by\n"
+    "tests/interop/test_mango_codec.py. Exit status: 0 on success, 1 on a\n"
+    "wire error, 2 on a usage error, 3 on an id table mismatch.\n";
+
 int main(int argc, char** argv) {
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
+    if (argc == 2 && (cmd == "-h" || cmd == "--help")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (argc == 2 && cmd == "--version") {
+      std::cout << "interop_mango_probe (libmas) " MAS_VERSION_STRING "\n";
+      return 0;
+    }
     if (cmd == "table" && argc == 3) {
       auto ids
         = mango_type_ids_for(mango_wire_version::v2_1_4, std::atoi(argv[2]));
@@ -234,9 +255,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "check" && argc == 10)
       return check(argv);
-    std::cerr << "usage: interop_mango_probe table MINOR\n"
-                 "       interop_mango_probe check MINOR ACL MANGO ADDR PERF "
-                 "IN OUT_RE OUT_NATIVE\n";
+    std::cerr << usage;
     return 2;
   } catch (const wire_error& e) {
     std::cerr << "probe: wire_error [" << to_string(e.code())

@@ -59,6 +59,7 @@
 #include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
+#include "mas/version.hpp"
 #include "mas/wire/readable.hpp"
 
 namespace {
@@ -75,6 +76,7 @@ constexpr const char* usage
   = "usage: interop_rpc_client_probe ENDPOINT CODEC SCENARIO [--tls CA CERT "
     "KEY]\n"
     "                                 [--count N] [--name NAME]\n"
+    "                                 | -h | --help | --version\n"
     "scenarios: calls, pending_then_kill, callback, tls_reject, garbage\n";
 
 // -- output -------------------------------------------------------------------
@@ -480,6 +482,10 @@ int main(int argc, char** argv) {
   if (argc >= 2
       && (std::string{argv[1]} == "-h" || std::string{argv[1]} == "--help")) {
     std::cout << usage;
+    return 0;
+  }
+  if (argc >= 2 && std::string{argv[1]} == "--version") {
+    std::cout << "interop_rpc_client_probe (libmas) " MAS_VERSION_STRING "\n";
     return 0;
   }
   if (argc < 4) {

@@ -19,6 +19,7 @@
 
 #include <sys/stat.h>
 
+#include "mas/version.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/frame.hpp"
 #include "mas/wire/readable.hpp"
@@ -58,6 +59,7 @@ options:
                         (aiomas's make_ssl_client_context)
   --timeout S           call: give up after S seconds (default: 10)
   -h, --help            show this text
+  --version             print "masctl (libmas) VERSION"
 
 readable form (one JSON value per line):
   JSON values stand for themselves (NaN/Infinity as Python writes them);
@@ -118,6 +120,9 @@ options parse_args(int argc, char** argv) {
     };
     if (arg == "-h" || arg == "--help" || arg == "help") {
       std::cout << usage;
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::cout << "masctl (libmas) " MAS_VERSION_STRING "\n";
       std::exit(0);
     } else if (arg == "--codec" || arg.rfind("--codec=", 0) == 0) {
       auto name = arg == "--codec" ? next() : arg.substr(8);
