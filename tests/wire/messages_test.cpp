@@ -156,7 +156,8 @@ TEST_CASE("integer conversions check the target range") {
 }
 
 TEST_CASE("mango 2.2.1 samples on Python 3.11 encode byte for byte") {
-  // Samples from reference/mango-wire.md §2.2 (verified against mango 2.2.1).
+  // Byte-exact samples of what mango 2.2.1 on Python 3.11 puts on the wire
+  // (captured from the real mango; interop/mango_codec checks the live one).
   json_codec cdc;
   register_mango_types(cdc.types(),
                        mango_type_ids_for(mango_wire_version::v2_1_4, 11));

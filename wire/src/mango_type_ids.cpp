@@ -40,8 +40,8 @@ parse_mango_wire_version(std::string_view str) noexcept {
 
 namespace {
 
-// Measured from the real mango sources (reference/mango-wire.md §2.1) and
-// re-measured against the installed mango by the interop tests.
+// Measured from the real mango sources (the table in docs/interop-python.md)
+// and re-measured against the installed mango by the interop tests.
 constexpr std::int64_t acl_hashed = -632231636;
 constexpr std::int64_t mango_message_py310_312 = -1465703651;
 constexpr std::int64_t mango_message_py313 = 797259889;
