@@ -32,7 +32,7 @@ int fail(const std::string& what) {
 } // namespace
 
 int main() {
-  // -- version: the header matches the package CMake found -------------------
+  // -- version: the header matches the package CMake found --------------------
   if (std::string{MAS_VERSION_STRING} != MAS_EXPECTED_VERSION)
     return fail(std::string{"MAS_VERSION_STRING is "} + MAS_VERSION_STRING);
   // -- wire: a described struct through the MsgPackBlosc codec ----------------
@@ -44,13 +44,11 @@ int main() {
     = mas::wire::from_value<reading>(codec->decode(bytes), codec->types());
   if (back.sensor != "t1" || back.celsius != 21.5)
     return fail("wire round trip changed the value");
-  // -- net: endpoints
-  // ------------------------------------------------------------
+  // -- net: endpoints ---------------------------------------------------------
   auto parsed = mas::net::endpoint::parse("127.0.0.1:0");
   if (!parsed || !parsed->is_tcp())
     return fail("endpoint::parse(\"127.0.0.1:0\") failed");
-  // -- core: an RPC server and a call
-  // ----------------------------------------------
+  // -- core: an RPC server and a call -----------------------------------------
   caf::actor_system_config cfg;
   mas::configure(cfg);
   caf::actor_system sys{cfg};
