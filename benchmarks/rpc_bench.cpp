@@ -32,9 +32,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "mas/all.hpp"
 #include "mas/atoms.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/version.hpp"
@@ -145,7 +145,7 @@ struct driver_result {
 
 /// One driver's plan and progress; shared by its continuations.
 struct driver_state {
-  mas::connection conn;
+  mas::rpc::connection conn;
   caf::actor report_to;
   std::uint64_t max_calls = 0;
   clock_type::time_point deadline;
@@ -211,7 +211,7 @@ caf::behavior driver(caf::event_based_actor* self, driver_ptr st,
 /// Runs one phase: `calls` calls in all over `conns`, at most `duration`.
 /// Returns the wall time; fills `results`.
 double run_phase(caf::actor_system& sys,
-                 const std::vector<mas::connection>& conns,
+                 const std::vector<mas::rpc::connection>& conns,
                  std::size_t inflight, std::uint64_t calls, double duration,
                  std::vector<driver_ptr>& results) {
   caf::scoped_actor self{sys};
@@ -246,9 +246,9 @@ double run_phase(caf::actor_system& sys,
 
 /// The sequential case from a blocking caf::scoped_actor (one connection,
 /// one call at a time); fills `results` like run_phase.
-double run_blocking_phase(caf::actor_system& sys, const mas::connection& conn,
-                          std::uint64_t calls, double duration,
-                          std::vector<driver_ptr>& results) {
+double run_blocking_phase(caf::actor_system& sys,
+                          const mas::rpc::connection& conn, std::uint64_t calls,
+                          double duration, std::vector<driver_ptr>& results) {
   caf::scoped_actor self{sys};
   results.clear();
   auto st = std::make_shared<driver_state>();
@@ -288,7 +288,7 @@ double run_blocking_phase(caf::actor_system& sys, const mas::connection& conn,
 
 int run_client(caf::actor_system& sys, const mas::net::endpoint& ep,
                const options& opts) {
-  std::vector<mas::connection> conns;
+  std::vector<mas::rpc::connection> conns;
   for (std::size_t i = 0; i < opts.connections; ++i) {
     auto client
       = mas::rpc::open_connection(sys, ep, {}, std::chrono::seconds{5});

@@ -37,9 +37,9 @@
 #include <caf/send.hpp>
 
 #include "example_support.hpp"
+#include "mas/all.hpp"
 #include "mas/atoms.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/wire/convert.hpp"
 
@@ -186,7 +186,7 @@ caf::behavior handle_client(caf::event_based_actor* self, variant how) {
 /// aiomas's `client()`: sends a greeting and prints the reply. Tries to
 /// connect for `timeout`.
 bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
-            const mas::connection_options& opts, variant how,
+            const mas::channel::options& opts, variant how,
             mas::connect_timeout timeout = 0s) {
   auto channel = mas::channel::open_connection(sys, addr, opts, timeout);
   if (!channel) {
@@ -208,9 +208,11 @@ bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
   };
   auto on_error = [&](caf::error& err) {
     if (mas::is(err, mas::errc::remote_exception)) {
-      // aiomas's str(RemoteException): "Origin: ...\n<text>".
+      // aiomas's str(RemoteException): "Origin: ...\n<text>", where the
+      // text ends with a newline (error_text drops it).
       std::cout << "Got an error: Origin: " << mas::remote_origin(err) << "\n"
-                << mas::error_text(err) << std::endl;
+                << mas::error_text(err) << "\n"
+                << std::endl;
     } else {
       std::cerr << "channel_echo: " << mas::error_text(err) << "\n";
       ok = false;
@@ -219,19 +221,20 @@ bool client(caf::actor_system& sys, const mas::net::endpoint& addr,
   caf::scoped_actor self{sys};
   self->request(*channel, 10s, mas::request_atom_v, std::move(greeting))
     .receive(on_reply, on_error);
-  mas::close_and_wait(*channel);
+  mas::channel::close_and_wait(*channel);
   return ok;
 }
 
 // -- one run of a docs example ------------------------------------------------
 
 bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
-         mas::connection_options opts, variant how, bool client_first = false) {
+         mas::channel::options opts, variant how, bool client_first = false) {
   if (how == variant::custom)
     opts.extra_types = extra_serializers;
+  auto handler = sys.spawn(handle_client, how);
   auto start_server = [&] {
-    opts.handler = sys.spawn(handle_client, how);
-    return mas::channel::start_server(sys, addr, nullptr, opts);
+    return mas::channel::start_server(
+      sys, addr, mas::channel::serve_by_actor(handler), opts);
   };
   bool ok = false;
   std::thread background;
@@ -252,7 +255,7 @@ bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
   if (!client_first)
     ok = client(sys, server->local_endpoint(), opts, how);
   server->wait_closed();
-  caf::anon_send_exit(opts.handler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
   return ok;
 }
 
@@ -260,7 +263,7 @@ bool run(caf::actor_system& sys, const mas::net::endpoint& addr,
 
 int main(int argc, char** argv) {
   auto addr = mas::net::endpoint::tcp("127.0.0.1", 0);
-  mas::connection_options opts;
+  mas::channel::options opts;
   bool client_first = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -17,7 +17,7 @@
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 
-#include "mas/connection.hpp"
+#include "mas/all.hpp"
 #include "mas/net/endpoint.hpp"
 #include "mas/net/tls.hpp"
 #include "mas/version.hpp"
@@ -46,7 +46,7 @@ enum class tls_role { none, server, client };
 /// @throws std::invalid_argument for a missing or bad value, and
 ///         net::tls_error if the TLS files cannot be loaded.
 inline bool parse_connection_flag(int argc, char** argv, int& i,
-                                  net::endpoint& ep, connection_options& opts,
+                                  net::endpoint& ep, channel::options& opts,
                                   tls_role role) {
   std::string arg = argv[i];
   auto next = [&]() -> std::string {
@@ -71,9 +71,9 @@ inline bool parse_connection_flag(int argc, char** argv, int& i,
     auto ca = next();
     auto cert = next();
     auto key = next();
-    opts.tls = role == tls_role::server
-                 ? net::make_ssl_server_context(ca, cert, key)
-                 : net::make_ssl_client_context(ca, cert, key);
+    opts.transport.tls = role == tls_role::server
+                           ? net::make_ssl_server_context(ca, cert, key)
+                           : net::make_ssl_client_context(ca, cert, key);
   } else {
     return false;
   }
@@ -85,7 +85,7 @@ inline bool parse_connection_flag(int argc, char** argv, int& i,
 inline bool parse_connection_flag_or_exit(const char* prog, int argc,
                                           char** argv, int& i,
                                           net::endpoint& ep,
-                                          connection_options& opts,
+                                          channel::options& opts,
                                           tls_role role) {
   try {
     return parse_connection_flag(argc, argv, i, ep, opts, role);
@@ -101,7 +101,7 @@ inline bool parse_connection_flag_or_exit(const char* prog, int argc,
 /// returns 0 once SIGTERM or SIGINT arrives, 1 if it cannot listen.
 inline int serve_until_signal(const char* prog, const net::endpoint& ep,
                               std::shared_ptr<rpc::service> root,
-                              connection_options opts) {
+                              channel::options opts) {
   // Block the signals in every thread (CAF's threads inherit the mask);
   // this thread waits for them below.
   sigset_t signals;
@@ -148,7 +148,7 @@ then "ready", each on one line; exits with status 0 on SIGTERM or SIGINT.
 inline int serve_main(const char* prog, const char* usage, int argc,
                       char** argv, std::shared_ptr<rpc::service> root) {
   auto ep = net::endpoint::tcp("127.0.0.1", 5555);
-  connection_options opts;
+  channel::options opts;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {

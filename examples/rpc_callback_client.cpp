@@ -21,8 +21,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include "example_support.hpp"
+#include "mas/all.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/wire/readable.hpp"
@@ -72,7 +72,7 @@ std::shared_ptr<mas::rpc::service> make_client_service(std::string name) {
 
 int main(int argc, char** argv) {
   auto ep = mas::net::endpoint::tcp("127.0.0.1", 5555);
-  mas::connection_options opts;
+  mas::channel::options opts;
   std::string name = "Monty";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   // Like `open_connection(addr, rpc_service=self)`: the connection serves
   // our service, so the server can call us back on it.
   auto service = make_client_service(name);
-  opts.service = service;
-  auto client = mas::rpc::open_connection(sys, ep, std::move(opts));
+  auto client = mas::rpc::open_connection(sys, ep, std::move(opts),
+                                          std::chrono::seconds{0}, service);
   if (!client) {
     std::cerr << "rpc_callback_client: " << mas::error_text(client.error())
               << "\n";
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
       [&](caf::error& err) {
         if (mas::is(err, mas::errc::remote_exception)) {
           std::cerr << "Origin: " << mas::remote_origin(err) << "\n"
-                    << mas::error_text(err);
+                    << mas::error_text(err) << "\n";
           status = exit_remote_failure;
         } else {
           std::cerr << "rpc_callback_client: " << mas::error_text(err) << "\n";

@@ -20,8 +20,8 @@
 #include <caf/error.hpp>
 
 #include "example_support.hpp"
+#include "mas/all.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/wire/readable.hpp"

@@ -24,8 +24,8 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "mas/all.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/version.hpp"
@@ -57,7 +57,7 @@ bool report(const caf::error& err) {
 struct setup {
   caf::actor_system& sys;
   mas::net::endpoint addr;
-  mas::connection_options opts;
+  mas::channel::options opts;
 };
 
 /// Serves `root` (reporting connections to `on_client`), runs `client`
@@ -108,7 +108,7 @@ bool add_client(const setup& env, const mas::net::endpoint& addr) {
         std::cout << "What’s 3 + 4? " << py_str(rep) << std::endl;
       },
       [&](caf::error& err) { ok = report(err); });
-  mas::close_and_wait(rpc_con->channel);
+  mas::channel::close_and_wait(rpc_con->channel);
   return ok;
 }
 
@@ -180,7 +180,7 @@ bool hierarchy_client(const setup& env, const mas::net::endpoint& addr) {
   rpc_con->remote["subtraction"]
     .call(self.ptr(), "sub", 4, 3)
     .receive(print("What’s 4 - 3?"), on_error);
-  mas::close_and_wait(rpc_con->channel);
+  mas::channel::close_and_wait(rpc_con->channel);
   return ok;
 }
 
@@ -244,14 +244,16 @@ bool remote_exception(const setup& env) {
           ok = false;
         },
         [&](caf::error& err) {
-          // aiomas.RemoteException: the peer's address and its error text.
+          // aiomas.RemoteException: the peer's address and its error text
+          // (a traceback ending with a newline, which error_text drops).
           if (mas::is(err, mas::errc::remote_exception))
             std::cout << "Origin: " << mas::remote_origin(err) << "\n"
-                      << "Traceback: " << mas::error_text(err) << std::endl;
+                      << "Traceback: " << mas::error_text(err) << "\n"
+                      << std::endl;
           else
             ok = report(err);
         });
-    mas::close_and_wait(rpc_con->channel);
+    mas::channel::close_and_wait(rpc_con->channel);
     return ok;
   };
   return serve(env, failing, client);
@@ -272,7 +274,7 @@ bool connected_clients(const setup& env) {
     auto rpc_con = mas::rpc::open_connection(env.sys, addr, env.opts);
     if (!rpc_con)
       return report(rpc_con.error());
-    mas::close_and_wait(rpc_con->channel);
+    mas::channel::close_and_wait(rpc_con->channel);
     // Unlike aiomas's callback, ours may still be running at this point.
     if (connected.get_future().wait_for(wait_timeout)
         != std::future_status::ready) {
@@ -383,13 +385,14 @@ bool connection_loss(const setup& env) {
   caf::scoped_actor self{env.sys};
   auto clients = env.sys.spawn(client_list, caf::actor_cast<caf::actor>(self));
   auto client_connected = [clients](const mas::rpc::client& x) {
-    caf::anon_send(clients, caf::join_atom_v, x.channel);
+    caf::anon_send(clients, caf::join_atom_v,
+                   caf::actor_cast<caf::actor>(x.channel));
   };
   auto disconnecting_client = [&](const mas::net::endpoint& addr) {
     auto rpc_con = mas::rpc::open_connection(env.sys, addr, env.opts);
     if (!rpc_con)
       return report(rpc_con.error());
-    mas::close_and_wait(rpc_con->channel);
+    mas::channel::close_and_wait(rpc_con->channel);
     bool seen = false;
     self->receive([&](caf::ok_atom) { seen = true; },
                   caf::after(wait_timeout) >> [] {});
@@ -454,7 +457,7 @@ void print_usage() {
 
 int main(int argc, char** argv) {
   std::uint16_t port = 0;
-  mas::connection_options opts;
+  mas::channel::options opts;
   std::vector<const example*> selected;
   auto select = [&](const std::string& name) {
     if (name == "all") {

@@ -18,8 +18,8 @@
 #include <caf/actor_system_config.hpp>
 
 #include "example_support.hpp"
+#include "mas/all.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 

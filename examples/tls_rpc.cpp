@@ -28,9 +28,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "mas/all.hpp"
 #include "mas/atoms.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/net/tls.hpp"
 #include "mas/rpc/service.hpp"
@@ -99,7 +99,7 @@ caf::behavior handle_client(caf::event_based_actor* self) {
 /// Connects to `addr` with TLS (`opts.tls`), sends "ohai" and prints the
 /// reply.
 bool channel_client(caf::actor_system& sys, const mas::net::endpoint& addr,
-                    const mas::connection_options& opts) {
+                    const mas::channel::options& opts) {
   // Returns once the TLS handshake is done; a failed one fails the connect.
   auto channel = mas::channel::open_connection(sys, addr, opts);
   if (!channel)
@@ -109,20 +109,21 @@ bool channel_client(caf::actor_system& sys, const mas::net::endpoint& addr,
   self->request(*channel, 10s, mas::request_atom_v, value{"ohai"})
     .receive([](value& reply) { std::cout << py_str(reply) << std::endl; },
              [&](caf::error& err) { ok = report(err); });
-  mas::close_and_wait(*channel);
+  mas::channel::close_and_wait(*channel);
   return ok;
 }
 
 bool run_channel(caf::actor_system& sys, const mas::net::endpoint& addr,
-                 mas::connection_options server_opts,
-                 const mas::connection_options& client_opts) {
-  server_opts.handler = sys.spawn(handle_client);
-  auto server = mas::channel::start_server(sys, addr, nullptr, server_opts);
+                 mas::channel::options server_opts,
+                 const mas::channel::options& client_opts) {
+  auto handler = sys.spawn(handle_client);
+  auto server = mas::channel::start_server(
+    sys, addr, mas::channel::serve_by_actor(handler), server_opts);
   if (!server)
     return report(server.error());
   auto ok = channel_client(sys, server->local_endpoint(), client_opts);
   server->wait_closed();
-  caf::anon_send_exit(server_opts.handler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(handler, caf::exit_reason::user_shutdown);
   return ok;
 }
 
@@ -134,7 +135,7 @@ std::int64_t add(std::int64_t a, std::int64_t b) {
 
 /// Calls `add(3, 4)`; returns the error, if any.
 caf::error rpc_client(caf::actor_system& sys, const mas::net::endpoint& addr,
-                      const mas::connection_options& opts) {
+                      const mas::channel::options& opts) {
   auto rpc_con = mas::rpc::open_connection(sys, addr, opts);
   if (!rpc_con)
     return std::move(rpc_con.error());
@@ -146,7 +147,7 @@ caf::error rpc_client(caf::actor_system& sys, const mas::net::endpoint& addr,
         std::cout << "What’s 3 + 4? " << py_str(rep) << std::endl;
       },
       [&](caf::error& err) { result = std::move(err); });
-  mas::close_and_wait(rpc_con->channel);
+  mas::channel::close_and_wait(rpc_con->channel);
   return result;
 }
 
@@ -154,7 +155,7 @@ caf::error rpc_client(caf::actor_system& sys, const mas::net::endpoint& addr,
 /// the error that ends the connection, or none if the server accepted it.
 caf::error untrusted_client(caf::actor_system& sys,
                             const mas::net::endpoint& addr,
-                            const mas::connection_options& opts) {
+                            const mas::channel::options& opts) {
   // With TLS 1.2 the handshake fails and so does the connect. With TLS 1.3
   // the client finishes its handshake first; the server's alert then ends
   // the connection, which a monitor sees.
@@ -167,14 +168,14 @@ caf::error untrusted_client(caf::actor_system& sys,
   self->receive([&](caf::down_msg& msg) { result = std::move(msg.reason); },
                 caf::after(10s) >> [] {});
   if (!result)
-    mas::close_and_wait(rpc_con->channel);
+    mas::channel::close_and_wait(rpc_con->channel);
   return result;
 }
 
 bool run_rpc(caf::actor_system& sys, const mas::net::endpoint& addr,
-             const mas::connection_options& server_opts,
-             const mas::connection_options& client_opts,
-             const mas::connection_options* untrusted_opts) {
+             const mas::channel::options& server_opts,
+             const mas::channel::options& client_opts,
+             const mas::channel::options* untrusted_opts) {
   auto math = mas::rpc::service::make();
   math->expose("add", add, {"a", "b"});
   auto server = mas::rpc::start_server(sys, addr, math, nullptr, server_opts);
@@ -243,18 +244,19 @@ int main(int argc, char** argv) {
   if (server_certs.cafile.empty() || server_certs.certfile.empty()
       || server_certs.keyfile.empty())
     usage_error("give --ca, --cert and --key, or --certs DIR");
-  mas::connection_options server_opts;
-  mas::connection_options client_opts;
-  mas::connection_options untrusted_opts;
+  mas::channel::options server_opts;
+  mas::channel::options client_opts;
+  mas::channel::options untrusted_opts;
   try {
     // TLS 1.2 or newer, ECDH+AESGCM, certificates required on both sides;
     // the client also checks that the server certificate matches the host.
-    server_opts.tls = mas::net::make_ssl_server_context(
+    server_opts.transport.tls = mas::net::make_ssl_server_context(
       server_certs.cafile, server_certs.certfile, server_certs.keyfile);
-    client_opts.tls = mas::net::make_ssl_client_context(
+    client_opts.transport.tls = mas::net::make_ssl_client_context(
       client_certs.cafile, client_certs.certfile, client_certs.keyfile);
     if (!untrusted_certs.certfile.empty())
-      untrusted_opts.tls = mas::net::ssl_context::client(untrusted_certs);
+      untrusted_opts.transport.tls
+        = mas::net::ssl_context::client(untrusted_certs);
   } catch (const mas::net::tls_error& e) {
     std::cerr << "tls_rpc: " << e.what() << "\n";
     return 1;
@@ -263,8 +265,9 @@ int main(int argc, char** argv) {
   mas::configure(cfg);
   caf::actor_system sys{cfg};
   sys.await_actors_before_shutdown(false);
-  auto ok = run_channel(sys, addr, server_opts, client_opts)
-            && run_rpc(sys, addr, server_opts, client_opts,
-                       untrusted_opts.tls ? &untrusted_opts : nullptr);
+  auto ok
+    = run_channel(sys, addr, server_opts, client_opts)
+      && run_rpc(sys, addr, server_opts, client_opts,
+                 untrusted_opts.transport.tls ? &untrusted_opts : nullptr);
   return ok ? 0 : 1;
 }

@@ -24,6 +24,16 @@ CAF_ADD_ATOM(libmas, mas, call_atom, "call")
 /// messages (after the TLS handshake), or with its error.
 CAF_ADD_ATOM(libmas, mas, ready_atom, "ready")
 
+/// `(closed_atom)` → `ok_atom`: answered once a connection has ended
+/// (aiomas: `await channel.close()` without closing it yourself).
+CAF_ADD_ATOM(libmas, mas, closed_atom, "closed")
+
+/// Internal: asks a connector for its connection.
+CAF_ADD_ATOM(libmas, mas, connect_atom, "connect")
+
+/// Internal: a transport checks for stalled work.
+CAF_ADD_ATOM(libmas, mas, stall_atom, "stall")
+
 /// Internal: a deferred RPC answer `(reply_atom, uint64 id, ...)`.
 CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
 

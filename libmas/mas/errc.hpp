@@ -31,10 +31,22 @@ enum class errc : std::uint8_t {
   not_serializable,
   /// Bad arguments to a libmas function. Context: (reason).
   invalid_argument,
+  /// Work did not finish in time: a stalled connection (partial frame, a
+  /// peer that stops reading). Context: (reason).
+  timeout,
+  /// A result could not be converted to the C++ type the caller asked for
+  /// (`proxy::call<R>`). Context: (reason).
+  type_mismatch,
 };
 
 /// Returns e.g. `"remote_exception"`.
 const char* to_string(errc x) noexcept;
+
+/// Renders any error with its names (like `actor_system::render`, without
+/// needing the system), e.g. `mas.connection_reset: Connection
+/// closed` or `caf.request_timeout` (CAF 0.17's `caf::to_string` prints
+/// only numbers for custom categories: `error(2, 'mas', ...)`).
+std::string render(const caf::error& err);
 
 /// Creates an error of category "mas" with a text context.
 caf::error make_error(errc code, std::string reason);
@@ -46,8 +58,8 @@ caf::error make_remote_exception(std::string origin, std::string text);
 bool is(const caf::error& err, errc code) noexcept;
 
 /// The peer's error text of a `remote_exception` (a Python traceback when
-/// the peer is Python), the reason of other libmas errors, or
-/// `caf::to_string(err)`.
+/// the peer is Python; without its final newline), the reason of other
+/// libmas errors, or `to_string(err)` for other categories.
 std::string error_text(const caf::error& err);
 
 /// The origin (peer address) of a `remote_exception`, else empty.

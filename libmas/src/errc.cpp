@@ -1,7 +1,9 @@
 #include "mas/errc.hpp"
 
 #include <caf/atom.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
+#include <caf/sec.hpp>
 
 namespace mas {
 
@@ -23,6 +25,10 @@ const char* to_string(errc x) noexcept {
       return "not_serializable";
     case errc::invalid_argument:
       return "invalid_argument";
+    case errc::timeout:
+      return "timeout";
+    case errc::type_mismatch:
+      return "type_mismatch";
   }
   return "unknown";
 }
@@ -45,10 +51,34 @@ std::string error_text(const caf::error& err) {
   if (err.category() == caf::atom("mas")) {
     auto& ctx = err.context();
     if (is(err, errc::remote_exception)
-        && ctx.match_elements<std::string, std::string>())
-      return ctx.get_as<std::string>(1);
+        && ctx.match_elements<std::string, std::string>()) {
+      auto text = ctx.get_as<std::string>(1);
+      if (!text.empty() && text.back() == '\n')
+        text.pop_back();
+      return text;
+    }
     if (ctx.match_elements<std::string>())
       return ctx.get_as<std::string>(0);
+  }
+  return render(err);
+}
+
+std::string render(const caf::error& err) {
+  if (!err)
+    return "none";
+  if (err.category() == caf::atom("mas"))
+    return render_error(err.code(), err.category(), err.context());
+  if (err.category() == caf::atom("system")) {
+    std::string result = "caf.";
+    result += caf::to_string(static_cast<caf::sec>(err.code()));
+    if (!err.context().empty())
+      result += ": " + caf::to_string(err.context());
+    return result;
+  }
+  if (err.category() == caf::atom("exit")) {
+    std::string result = "caf.";
+    result += caf::to_string(static_cast<caf::exit_reason>(err.code()));
+    return result;
   }
   return caf::to_string(err);
 }

@@ -54,9 +54,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "mas/all.hpp"
 #include "mas/atoms.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/version.hpp"
@@ -143,20 +143,22 @@ struct probe_options {
   std::string name = "Monty";
 };
 
-mas::connection_options make_connection_options(const probe_options& po) {
-  mas::connection_options opts;
+mas::channel::options make_connection_options(const probe_options& po) {
+  mas::channel::options opts;
   opts.codec = po.codec;
   if (!po.tls.empty())
-    opts.tls
+    opts.transport.tls
       = mas::net::make_ssl_client_context(po.tls[0], po.tls[1], po.tls[2]);
   return opts;
 }
 
 /// Connects or reports the failure as `{"op": "connect", ...}`.
-caf::expected<mas::rpc::client> connect(caf::actor_system& sys,
-                                        const probe_options& po,
-                                        mas::connection_options opts) {
-  auto client = mas::rpc::open_connection(sys, po.ep, std::move(opts));
+caf::expected<mas::rpc::client>
+connect(caf::actor_system& sys, const probe_options& po,
+        mas::channel::options opts,
+        std::shared_ptr<mas::rpc::service> router = nullptr) {
+  auto client = mas::rpc::open_connection(sys, po.ep, std::move(opts),
+                                          std::chrono::seconds{0}, router);
   if (!client) {
     dict line{{"op", "connect"}};
     describe_error(line, client.error());
@@ -408,9 +410,7 @@ client_services make_client_services(const std::string& name) {
 
 int run_callback(caf::actor_system& sys, const probe_options& po) {
   auto svcs = make_client_services(po.name);
-  auto opts = make_connection_options(po);
-  opts.service = svcs.root;
-  auto client = connect(sys, po, std::move(opts));
+  auto client = connect(sys, po, make_connection_options(po), svcs.root);
   if (!client)
     return exit_connect;
   caf::scoped_actor self{sys};

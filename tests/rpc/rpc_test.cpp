@@ -19,9 +19,9 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "mas/all.hpp"
 #include "mas/atoms.hpp"
 #include "mas/config.hpp"
-#include "mas/connection.hpp"
 #include "mas/errc.hpp"
 #include "mas/net/socket.hpp"
 #include "mas/rpc/service.hpp"
@@ -55,7 +55,7 @@ struct fixture {
   }
 
   /// Calls `path` and returns its result or error.
-  caf::expected<value> call(const mas::connection& conn, std::string path,
+  caf::expected<value> call(const mas::rpc::connection& conn, std::string path,
                             array args = {}, dict kwargs = {}) {
     caf::expected<value> result{value{}};
     self
@@ -83,8 +83,8 @@ std::shared_ptr<mas::rpc::service> make_math() {
   return root;
 }
 
-mas::server start_math(fixture& f, const mas::net::endpoint& ep,
-                       mas::connection_options opts = {}) {
+mas::transport::server start_math(fixture& f, const mas::net::endpoint& ep,
+                                  mas::channel::options opts = {}) {
   auto srv
     = mas::rpc::start_server(f.sys, ep, make_math(), nullptr, std::move(opts));
   REQUIRE(srv);
@@ -176,7 +176,7 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
          {mas::wire::codec_kind::json, mas::wire::codec_kind::msgpack,
           mas::wire::codec_kind::msgpack_blosc}) {
       INFO(ep.to_string() << " " << mas::wire::to_string(codec));
-      mas::connection_options opts;
+      mas::channel::options opts;
       opts.codec = codec;
       auto srv = start_math(*this, ep, opts);
       auto client = mas::rpc::open_connection(sys, srv.local_endpoint(), opts);
@@ -195,7 +195,7 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
       REQUIRE(!failed);
       CHECK(mas::is(failed.error(), mas::errc::remote_exception));
       CHECK(mas::error_text(failed.error())
-            == "ValueError: \"spam\" is not a number\n");
+            == "ValueError: \"spam\" is not a number");
       CHECK(mas::remote_origin(failed.error())
             == (ep.is_tcp()
                   ? "('127.0.0.1', " + std::to_string(srv.local_endpoint().port)
@@ -204,10 +204,10 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
       auto unknown = call(client->channel, "nope/x");
       REQUIRE(!unknown);
       CHECK(mas::error_text(unknown.error())
-            == "LookupError: Name \"nope\" not found in \"\"\n");
+            == "LookupError: Name \"nope\" not found in \"\"");
       auto boom = call(client->channel, "boom");
       REQUIRE(!boom);
-      CHECK(mas::error_text(boom.error()) == "IndexError: too far\n");
+      CHECK(mas::error_text(boom.error()) == "IndexError: too far");
       self->send_exit(client->channel, caf::exit_reason::user_shutdown);
     }
   }
@@ -315,9 +315,8 @@ TEST_CASE_METHOD(fixture, "bi-directional RPC: the server calls back") {
   REQUIRE(srv);
   auto mine = mas::rpc::service::make();
   mine->expose("get_client_name", []() { return std::string{"Monty"}; });
-  mas::connection_options opts;
-  opts.service = mine;
-  auto client = mas::rpc::open_connection(sys, srv->local_endpoint(), opts);
+  auto client
+    = mas::rpc::open_connection(sys, srv->local_endpoint(), {}, 0s, mine);
   REQUIRE(client);
   caf::expected<value> reply{value{}};
   client->remote.call(self.ptr(), "server_method", mine)
@@ -337,10 +336,9 @@ TEST_CASE_METHOD(fixture, "channel layer with a handler actor") {
       },
     };
   });
-  mas::connection_options opts;
-  opts.handler = handler;
-  auto srv = mas::channel::start_server(
-    sys, mas::net::endpoint::tcp("127.0.0.1", 0), nullptr, opts);
+  auto srv
+    = mas::channel::start_server(sys, mas::net::endpoint::tcp("127.0.0.1", 0),
+                                 mas::channel::serve_by_actor(handler));
   REQUIRE(srv);
   auto conn = mas::channel::open_connection(sys, srv->local_endpoint());
   REQUIRE(conn);
@@ -406,7 +404,7 @@ TEST_CASE_METHOD(fixture, "a vanished server fails every pending call") {
   auto listener = mas::net::listen_on(mas::net::endpoint::tcp("127.0.0.1", 0));
   auto ep = mas::net::local_endpoint(listener.get());
   auto resets = std::make_shared<std::atomic<int>>(0);
-  mas::connection_options opts;
+  mas::channel::options opts;
   opts.on_connection_reset = [resets](const caf::error& err) {
     if (mas::is(err, mas::errc::connection_reset))
       ++*resets;
@@ -462,11 +460,11 @@ TEST_CASE_METHOD(fixture, "closing waits like aiomas's close and wait_closed") {
   REQUIRE(client);
   REQUIRE(call(client->channel, "echo", {1}) == value{1});
   // After close_and_wait the connection actor is gone: a call bounces.
-  mas::close_and_wait(client->channel);
+  mas::channel::close_and_wait(client->channel);
   auto late = call(client->channel, "echo", {2});
   REQUIRE(!late);
   CHECK(late.error() == caf::sec::request_receiver_down);
-  mas::close_and_wait(client->channel); // again: returns at once
+  mas::channel::close_and_wait(client->channel); // again: returns at once
   // After wait_closed nobody listens on the port any more.
   srv.wait_closed();
   auto refused = mas::rpc::open_connection(sys, ep);
@@ -521,13 +519,13 @@ std::string make_certs() {
 
 TEST_CASE_METHOD(fixture, "RPC over mutual TLS") {
   auto dir = make_certs();
-  mas::connection_options server_opts;
-  server_opts.tls = mas::net::make_ssl_server_context(
+  mas::channel::options server_opts;
+  server_opts.transport.tls = mas::net::make_ssl_server_context(
     dir + "/ca.pem", dir + "/server.pem", dir + "/server.key");
   auto srv
     = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0), server_opts);
-  mas::connection_options client_opts;
-  client_opts.tls = mas::net::make_ssl_client_context(
+  mas::channel::options client_opts;
+  client_opts.transport.tls = mas::net::make_ssl_client_context(
     dir + "/ca.pem", dir + "/client.pem", dir + "/client.key");
   auto client
     = mas::rpc::open_connection(sys, srv.local_endpoint(), client_opts);
@@ -536,16 +534,16 @@ TEST_CASE_METHOD(fixture, "RPC over mutual TLS") {
   std::string big(3 * 1024 * 1024, 'x');
   CHECK(call(client->channel, "echo", {big}) == value{big});
   SECTION("a client trusting another CA rejects the server") {
-    mas::connection_options other;
-    other.tls = mas::net::make_ssl_client_context(
+    mas::channel::options other;
+    other.transport.tls = mas::net::make_ssl_client_context(
       dir + "/other-ca.pem", dir + "/client.pem", dir + "/client.key");
     auto res = mas::rpc::open_connection(sys, srv.local_endpoint(), other);
     REQUIRE(!res);
     CHECK(mas::is(res.error(), mas::errc::tls_failure));
   }
   SECTION("the server rejects a client certificate from another CA") {
-    mas::connection_options other;
-    other.tls = mas::net::make_ssl_client_context(
+    mas::channel::options other;
+    other.transport.tls = mas::net::make_ssl_client_context(
       dir + "/ca.pem", dir + "/other-client.pem", dir + "/other-client.key");
     auto res = mas::rpc::open_connection(sys, srv.local_endpoint(), other);
     // TLS 1.3 may finish the client side before the server's verdict.
@@ -557,8 +555,8 @@ TEST_CASE_METHOD(fixture, "RPC over mutual TLS") {
     }
   }
   SECTION("the host name must match the certificate") {
-    mas::connection_options other = client_opts;
-    other.tls_host = "example.com";
+    mas::channel::options other = client_opts;
+    other.transport.tls_host = "example.com";
     auto res = mas::rpc::open_connection(sys, srv.local_endpoint(), other);
     REQUIRE(!res);
     CHECK(mas::is(res.error(), mas::errc::tls_failure));

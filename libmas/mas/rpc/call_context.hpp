@@ -11,6 +11,7 @@
 #include <caf/io/broker.hpp>
 #include <caf/message.hpp>
 
+#include "mas/interfaces.hpp"
 #include "mas/rpc/proxy.hpp"
 #include "mas/wire/convert.hpp"
 #include "mas/wire/type_registry.hpp"
@@ -51,7 +52,7 @@ private:
 /// What a handler knows about the call it serves.
 class call_context {
 public:
-  call_context(caf::io::broker* self, caf::actor conn, std::uint64_t id,
+  call_context(caf::io::broker* self, connection conn, std::uint64_t id,
                std::shared_ptr<const wire::type_registry> types,
                std::int64_t proxy_type_id, const std::string& peer)
     : self_(self), conn_(std::move(conn)), id_(id), types_(std::move(types)),
@@ -110,7 +111,9 @@ public:
   // -- connection -------------------------------------------------------------
 
   /// The connection the call came in on.
-  caf::actor connection() const;
+  const connection& channel() const noexcept {
+    return conn_;
+  }
 
   /// The peer, as Python's `peername` renders it.
   const std::string& peer() const noexcept {
@@ -119,6 +122,11 @@ public:
 
   const wire::type_registry& types() const noexcept {
     return *types_;
+  }
+
+  /// The connection's extension types, shared.
+  const std::shared_ptr<const wire::type_registry>& shared_types() const {
+    return types_;
   }
 
   /// Binds a service reference the caller passed to a proxy on this
@@ -156,7 +164,7 @@ private:
   static std::string describe(const caf::error& err);
 
   caf::io::broker* self_;
-  caf::actor conn_;
+  connection conn_;
   std::uint64_t id_;
   std::shared_ptr<const wire::type_registry> types_;
   std::int64_t proxy_type_id_;

@@ -20,11 +20,7 @@ void responder::fail(const std::string& type,
 
 responder call_context::defer() {
   state_ = state::deferred;
-  return responder{connection(), id_, types_};
-}
-
-caf::actor call_context::connection() const {
-  return conn_;
+  return responder{caf::actor_cast<caf::actor>(conn_), id_, types_};
 }
 
 proxy call_context::make_proxy(const wire::value& reference) const {
@@ -32,7 +28,7 @@ proxy call_context::make_proxy(const wire::value& reference) const {
   if (e == nullptr || e->type_id() != proxy_type_id_ || !e->repr().is_string())
     throw exception("TypeError", "expected a service reference, got "
                                    + wire::to_string(reference));
-  return proxy{connection(), e->repr().as_string(), proxy_type_id_};
+  return proxy{conn_, e->repr().as_string(), proxy_type_id_, types_};
 }
 
 std::string call_context::describe(const caf::error& err) {

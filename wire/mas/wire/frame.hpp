@@ -111,6 +111,13 @@ public:
     return buf_.size();
   }
 
+  /// Frees the buffer if it is empty and holds more than `keep` bytes of
+  /// capacity (one big frame should not pin its memory for good).
+  void release_memory(std::size_t keep) {
+    if (buf_.empty() && buf_.capacity() > keep)
+      byte_buffer{}.swap(buf_);
+  }
+
   /// Number of complete frames passed on so far.
   std::size_t frames() const noexcept {
     return frames_;

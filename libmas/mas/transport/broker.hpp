@@ -1,0 +1,141 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/io/broker.hpp>
+#include <caf/response_promise.hpp>
+
+#include "mas/transport/frame_stream.hpp"
+#include "mas/transport/layer.hpp"
+#include "mas/transport/options.hpp"
+
+namespace mas::transport {
+
+/// Everything a transport broker starts with.
+struct setup {
+  options opts;
+  bool is_server = false;
+  /// The peer as Python's `peername` renders it.
+  std::string peer;
+  /// TLS clients: the name to verify.
+  std::string tls_host;
+  /// The layer on top (moved into the broker).
+  std::unique_ptr<layer> upper;
+  /// Servers: open connections, decremented when this one ends.
+  std::shared_ptr<std::atomic<std::size_t>> open_count;
+};
+
+/// The CAF actor (a broker on CAF's I/O thread) that owns one socket and its
+/// `frame_stream`, and hands frames to its layer. It enforces the transport's
+/// bounds: the write buffer is checked whenever a frame is queued, stalled
+/// work times out, and large buffers are released when idle.
+///
+/// It understands `(ready_atom)` → `ok_atom`, `(close_atom)` → `ok_atom`
+/// (closes) and `(closed_atom)` → `ok_atom` (once it has ended), plus what
+/// its layer adds. After it ended, requests to it fail with
+/// `caf::sec::request_receiver_down`.
+class broker : public caf::io::broker {
+public:
+  explicit broker(caf::actor_config& cfg);
+
+  ~broker() override;
+
+  const char* name() const override {
+    return "mas.transport";
+  }
+
+  // -- for layers -------------------------------------------------------------
+
+  /// A buffer for the next frame's payload (after the reserved header).
+  wire::byte_buffer& frame_buffer() {
+    return stream_->frame_buffer();
+  }
+
+  /// Sends the frame in `frame_buffer()`.
+  /// @throws wire_error if it cannot be framed
+  void send_frame();
+
+  /// Whether the unsent bytes exceed `max_write_buffer`.
+  bool overloaded() const noexcept {
+    return unsent_ > opts_.max_write_buffer;
+  }
+
+  /// Bytes queued but not yet written to the socket.
+  std::size_t unsent() const noexcept {
+    return unsent_;
+  }
+
+  /// Closes the connection: the layer's `on_closed` runs, a TLS session
+  /// says goodbye, the socket closes and the actor terminates with `reason`.
+  /// Reasons other than a plain close are logged with the peer.
+  void close(caf::error reason, bool shutdown = false);
+
+  bool closing() const noexcept {
+    return closing_;
+  }
+
+  const std::string& peer() const noexcept {
+    return peer_;
+  }
+
+  const options& transport_options() const noexcept {
+    return opts_;
+  }
+
+  layer& upper() noexcept {
+    return *layer_;
+  }
+
+  // -- used by the spawn function ---------------------------------------------
+
+  /// Takes over `fd` and returns the broker's behavior.
+  caf::behavior start(int fd, setup su);
+
+protected:
+  bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
+
+private:
+  void flush_output();
+  void update_reading();
+  void on_bytes(const std::uint8_t* data, std::size_t size);
+  void check_ready();
+  void arm_stall_timer();
+  bool in_progress() const noexcept;
+
+  options opts_;
+  caf::io::connection_handle hdl_;
+  std::optional<frame_stream> stream_;
+  std::unique_ptr<layer> layer_;
+  std::string peer_;
+  caf::actor_addr supervisor_;
+  std::shared_ptr<std::atomic<std::size_t>> open_count_;
+  std::vector<caf::response_promise> ready_waiters_;
+  std::vector<caf::response_promise> closed_waiters_;
+  wire::byte_buffer scratch_;
+  std::size_t unsent_ = 0;
+  /// Reads and write completions so far (the stall check's clock).
+  std::uint64_t progress_ = 0;
+  std::uint64_t progress_at_tick_ = 0;
+  bool stall_timer_armed_ = false;
+  bool ready_ = false;
+  bool reading_halted_ = false;
+  bool closing_ = false;
+  bool counted_ = false;
+};
+
+/// Spawns a transport broker (hidden: it never keeps an actor system that
+/// awaits its actors from shutting down; it closes with the middleman).
+caf::actor spawn_broker(caf::actor_system& sys, int fd, setup su);
+
+/// The actor whose termination closes every libmas connection of `sys`
+/// (CAF 0.17's middleman joins its I/O thread only once all brokers are
+/// gone, and terminates its named brokers first).
+caf::actor supervisor_of(caf::actor_system& sys);
+
+} // namespace mas::transport
