@@ -14,6 +14,7 @@
 #include "mas/interfaces.hpp"
 #include "mas/log.hpp"
 #include "mas/rpc/client.hpp"
+#include "mas/rpc/exception.hpp"
 #include "mas/rpc/proxy.hpp"
 #include "mas/rpc/service.hpp"
 #include "mas/wire/codec.hpp"

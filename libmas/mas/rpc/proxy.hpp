@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -106,6 +107,11 @@ public:
     auto result = *this;
     result.timeout_ = dt;
     return result;
+  }
+
+  template <class Rep, class Period>
+  proxy with_timeout(std::chrono::duration<Rep, Period> dt) const {
+    return with_timeout(caf::duration{dt});
   }
 
   const connection& channel() const noexcept {

@@ -13,38 +13,21 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/detail/type_list.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/make_message.hpp>
 #include <caf/replies_to.hpp>
 
 #include "mas/inspect.hpp"
 #include "mas/rpc/call_context.hpp"
+#include "mas/rpc/exception.hpp"
 #include "mas/rpc/proxy.hpp"
 #include "mas/wire/convert.hpp"
 #include "mas/wire/value.hpp"
 
 namespace mas::rpc {
-
-// -- exceptions handlers may throw --------------------------------------------
-
-/// Fails the call with a Python exception type and message, e.g.
-/// `throw rpc::exception{"ValueError", "\"spam\" is not a number"}`; the
-/// caller sees `ValueError: "spam" is not a number`.
-class exception : public std::runtime_error {
-public:
-  exception(std::string type, const std::string& message)
-    : std::runtime_error(message), type_(std::move(type)) {
-    // nop
-  }
-
-  const std::string& type() const noexcept {
-    return type_;
-  }
-
-private:
-  std::string type_;
-};
 
 // -- typed actor methods ------------------------------------------------------
 
@@ -101,6 +84,18 @@ public:
   template <class F>
   service& expose(std::string name, F fun,
                   std::vector<std::string> param_names = {});
+
+  /// Like `expose`, but each call runs on CAF's scheduler instead of the
+  /// connection's I/O thread, so a handler that computes for long holds up
+  /// neither this connection nor any other (aiomas: a coroutine that awaits
+  /// an executor). The arguments convert on the connection first; `fun` may
+  /// run concurrently for several calls and must be thread-safe. It cannot
+  /// take `call_context&`. A handler that *blocks* (sleeps, waits on I/O)
+  /// still occupies a scheduler thread: wait on an actor's timer instead,
+  /// or expose an actor.
+  template <class F>
+  service& expose_async(std::string name, F fun,
+                        std::vector<std::string> param_names = {});
 
   /// Exposes a low-level handler.
   service& expose_raw(std::string name, raw_handler fun);
@@ -241,11 +236,25 @@ T convert_argument(call_context& ctx, const wire::value& x) {
 }
 
 template <class T>
-wire::value convert_result(call_context& ctx, const T& x) {
+wire::value convert_result(const wire::type_registry& types, const T& x) {
   if constexpr (std::is_same_v<T, wire::value>)
     return x;
   else
-    return wire::to_value(x, ctx.types());
+    return wire::to_value(x, types);
+}
+
+template <class T>
+wire::value convert_result(call_context& ctx, const T& x) {
+  return convert_result(ctx.types(), x);
+}
+
+/// Converts all arguments into a tuple of the parameters' value types.
+template <class Args, std::size_t... Is>
+auto convert_all(call_context& ctx, const std::vector<const wire::value*>& xs,
+                 std::index_sequence<Is...>) {
+  return std::tuple<std::decay_t<std::tuple_element_t<Is, Args>>...>{
+    convert_argument<std::decay_t<std::tuple_element_t<Is, Args>>>(ctx,
+                                                                   *xs[Is])...};
 }
 
 template <class F, class Args, std::size_t... Is>
@@ -413,6 +422,44 @@ service& service::expose(std::string name, F fun,
           if (!ctx.answered())
             ctx.reply(detail::convert_result(ctx, res));
         }
+      };
+  return expose_raw(std::move(name), std::move(handler));
+}
+
+template <class F>
+service& service::expose_async(std::string name, F fun,
+                               std::vector<std::string> param_names) {
+  using traits = detail::callable_traits<std::decay_t<F>>;
+  using args = typename traits::arg_types;
+  using result = typename traits::result_type;
+  static_assert(!detail::takes_context<args>::value,
+                "expose_async: the handler runs away from the connection and "
+                "cannot take call_context&; use expose for that");
+  auto shared = std::make_shared<F>(std::move(fun));
+  auto fun_name = name;
+  raw_handler handler
+    = [shared, fun_name, names = std::move(param_names)](
+        call_context& ctx, wire::array& xs, wire::dict& kwargs) {
+        constexpr auto arity = std::tuple_size_v<args>;
+        auto bound = detail::bind_arguments(fun_name, arity, names, xs, kwargs);
+        auto converted = detail::convert_all<args>(
+          ctx, bound, std::make_index_sequence<arity>{});
+        auto later = ctx.defer();
+        ctx.self()->home_system().spawn(
+          [shared, later,
+           converted = std::move(converted)](caf::event_based_actor*) mutable {
+            try {
+              if constexpr (std::is_void_v<result>) {
+                std::apply(*shared, std::move(converted));
+                later.deliver(wire::value{});
+              } else {
+                later.deliver(detail::convert_result(
+                  later.types(), std::apply(*shared, std::move(converted))));
+              }
+            } catch (const std::exception& e) {
+              later.fail(exception_type_of(e), e.what());
+            }
+          });
       };
   return expose_raw(std::move(name), std::move(handler));
 }

@@ -16,20 +16,6 @@ namespace mas::rpc {
 
 namespace {
 
-/// The Python exception type for an error raised by a C++ handler.
-std::string exception_type_of(const std::exception& e) {
-  if (auto rpc_exc = dynamic_cast<const rpc::exception*>(&e))
-    return rpc_exc->type();
-  if (dynamic_cast<const wire::wire_error*>(&e))
-    return "TypeError";
-  if (dynamic_cast<const std::invalid_argument*>(&e)
-      || dynamic_cast<const std::domain_error*>(&e))
-    return "ValueError";
-  if (dynamic_cast<const std::out_of_range*>(&e))
-    return "IndexError";
-  return "RuntimeError";
-}
-
 class dispatcher : public channel::request_handler {
 public:
   dispatcher(std::shared_ptr<service> root, std::int64_t proxy_type_id)
@@ -96,6 +82,19 @@ private:
 };
 
 } // namespace
+
+std::string exception_type_of(const std::exception& e) {
+  if (auto rpc_exc = dynamic_cast<const rpc::exception*>(&e))
+    return rpc_exc->type();
+  if (dynamic_cast<const wire::wire_error*>(&e))
+    return "TypeError";
+  if (dynamic_cast<const std::invalid_argument*>(&e)
+      || dynamic_cast<const std::domain_error*>(&e))
+    return "ValueError";
+  if (dynamic_cast<const std::out_of_range*>(&e))
+    return "IndexError";
+  return "RuntimeError";
+}
 
 std::shared_ptr<channel::request_handler>
 make_dispatcher(std::shared_ptr<service> root, std::int64_t proxy_type_id) {
