@@ -264,7 +264,7 @@ bool remote_exception(const setup& env) {
 bool connected_clients(const setup& env) {
   auto empty = service::make(); // aiomas.rpc.ServiceDict({})
   std::promise<void> connected;
-  // Runs on CAF's I/O thread once for each new connection.
+  // Runs on the server's accept thread once for each new connection.
   auto client_connected_cb = [&](const mas::rpc::client& rpc_client) {
     std::cout << "Client connected: <mas::rpc::client with channel #"
               << rpc_client.channel.id() << ">" << std::endl;
@@ -298,8 +298,8 @@ public:
   }
 
   /// *Client connected cb.* that adds new clients to the list. Runs on
-  /// CAF's I/O thread, like the exposed functions: the mutex is cheap
-  /// insurance.
+  /// the server's accept thread, while exposed functions run on CAF's I/O
+  /// thread: the mutex is needed.
   void client_connected(const mas::rpc::client& client) {
     std::lock_guard<std::mutex> guard{mtx_};
     clients_.push_back(client);

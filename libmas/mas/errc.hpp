@@ -59,7 +59,7 @@ bool is(const caf::error& err, errc code) noexcept;
 
 /// The peer's error text of a `remote_exception` (a Python traceback when
 /// the peer is Python; without its final newline), the reason of other
-/// libmas errors, or `to_string(err)` for other categories.
+/// libmas errors, or `render(err)` for other categories.
 std::string error_text(const caf::error& err);
 
 /// The origin (peer address) of a `remote_exception`, else empty.

@@ -452,7 +452,7 @@ class CallbackServer(Base):
     def test_more_pending_callbacks_than_max_incoming_requests(self):
         # Each server_method is answered only after our reply to its
         # callback arrives on the same connection. With more such calls in
-        # flight than connection_options::max_incoming_requests (1024), a
+        # flight than channel::options::max_incoming_requests (1024), a
         # server that stops reading to bound its incoming requests can no
         # longer read the replies that would complete them: a deadlock.
         # aiomas itself has no such bound.
