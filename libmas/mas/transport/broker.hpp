@@ -1,6 +1,6 @@
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,8 +27,6 @@ struct setup {
   std::string tls_host;
   /// The layer on top (moved into the broker).
   std::unique_ptr<layer> upper;
-  /// Servers: open connections, decremented when this one ends.
-  std::shared_ptr<std::atomic<std::size_t>> open_count;
 };
 
 /// The CAF actor (a broker on CAF's I/O thread) that owns one socket and its
@@ -73,7 +71,12 @@ public:
 
   /// Closes the connection: the layer's `on_closed` runs, a TLS session
   /// says goodbye, the socket closes and the actor terminates with `reason`.
-  /// Reasons other than a plain close are logged with the peer.
+  /// Reasons other than a plain close are logged with the peer. Bytes still
+  /// unsent are delivered first if the peer takes them (waiting at most
+  /// `stall_timeout` without progress); after a timeout, or while the peer
+  /// does not read at all (reading halted), the connection is reset and
+  /// they are dropped, so a closed connection never holds memory or a file
+  /// descriptor for a peer that does not read.
   void close(caf::error reason, bool shutdown = false);
 
   bool closing() const noexcept {
@@ -102,31 +105,52 @@ protected:
 
 private:
   void flush_output();
+  void feed_socket();
   void update_reading();
   void on_bytes(const std::uint8_t* data, std::size_t size);
   void check_ready();
   void arm_stall_timer();
+  void on_tick();
   bool in_progress() const noexcept;
+  void finish_close(bool abort);
 
   options opts_;
+  int fd_ = -1;
   caf::io::connection_handle hdl_;
   std::optional<frame_stream> stream_;
   std::unique_ptr<layer> layer_;
   std::string peer_;
   caf::actor_addr supervisor_;
-  std::shared_ptr<std::atomic<std::size_t>> open_count_;
   std::vector<caf::response_promise> ready_waiters_;
   std::vector<caf::response_promise> closed_waiters_;
   wire::byte_buffer scratch_;
+  /// Bytes for the socket not yet handed to CAF (from `outbox_pos_` on):
+  /// CAF gets at most `write_chunk` at a time, because its write buffers
+  /// keep their capacity for the life of the connection.
+  wire::byte_buffer outbox_;
+  std::size_t outbox_pos_ = 0;
+  /// Bytes CAF holds that the socket has not taken yet.
+  std::size_t in_caf_ = 0;
+  /// `in_caf_` plus the rest of `outbox_`.
   std::size_t unsent_ = 0;
+  /// The reason of a close that waits for the unsent bytes to drain.
+  caf::error close_reason_;
   /// Reads and write completions so far (the stall check's clock).
   std::uint64_t progress_ = 0;
   std::uint64_t progress_at_tick_ = 0;
+  /// When the last tick saw progress (or the work started).
+  std::chrono::steady_clock::time_point quiet_since_;
+  /// TLS: when the handshake must be done.
+  std::chrono::steady_clock::time_point handshake_deadline_;
+  /// The timer's period: short, because a pending delayed message keeps
+  /// the actor alive, and a closed connection should not linger for a whole
+  /// timeout.
+  std::chrono::milliseconds tick_{0};
   bool stall_timer_armed_ = false;
   bool ready_ = false;
   bool reading_halted_ = false;
   bool closing_ = false;
-  bool counted_ = false;
+  bool draining_ = false;
 };
 
 /// Spawns a transport broker (hidden: it never keeps an actor system that

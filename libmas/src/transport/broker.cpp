@@ -1,11 +1,15 @@
 #include "mas/transport/broker.hpp"
 
+#include <algorithm>
 #include <mutex>
+
+#include <sys/socket.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/detail/sync_request_bouncer.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/system_messages.hpp>
+#include <caf/send.hpp>
 
 #include "mas/atoms.hpp"
 #include "mas/errc.hpp"
@@ -18,6 +22,11 @@ namespace {
 /// Bytes requested per read from the socket. CAF 0.17 zero-fills the read
 /// buffer back to this size after every read, so bigger is not better.
 constexpr std::size_t read_chunk = 16 * 1024;
+
+/// Bytes handed to CAF's write buffers at a time. CAF keeps the capacity of
+/// those buffers, so they stay this small; the rest waits in the broker's
+/// outbox, which is released once it drained.
+constexpr std::size_t write_chunk = 128 * 1024;
 
 /// Whether closing for `reason` is something an operator should see.
 bool worth_a_warning(const caf::error& reason) {
@@ -80,8 +89,7 @@ caf::behavior broker::start(int fd, setup su) {
   opts_ = std::move(su.opts);
   peer_ = std::move(su.peer);
   layer_ = std::move(su.upper);
-  open_count_ = std::move(su.open_count);
-  counted_ = static_cast<bool>(open_count_);
+  fd_ = fd;
   hdl_ = add_scribe(fd);
   configure_read(hdl_, caf::io::receive_policy::at_most(read_chunk));
   ack_writes(hdl_, true);
@@ -89,7 +97,11 @@ caf::behavior broker::start(int fd, setup su) {
   supervisor_ = sup.address();
   monitor(sup);
   set_down_handler([this](caf::down_msg& msg) {
-    if (msg.source == supervisor_)
+    if (msg.source != supervisor_)
+      return;
+    if (draining_)
+      finish_close(true);
+    else
       close(make_error(errc::connection_reset, "the actor system shuts down"),
             true);
   });
@@ -99,44 +111,36 @@ caf::behavior broker::start(int fd, setup su) {
                msg.buf.size());
     },
     [this](const caf::io::data_transferred_msg& msg) {
-      unsent_ = msg.remaining;
+      in_caf_ = msg.remaining;
       ++progress_;
-      update_reading();
+      feed_socket();
       if (unsent_ == 0) {
-        // CAF keeps the capacity of its write buffers; let a big reply go.
         auto& buf = wr_buf(hdl_);
         if (buf.empty() && buf.capacity() > opts_.keep_buffer_capacity)
           std::vector<char>{}.swap(buf);
+        if (scratch_.capacity() > opts_.keep_buffer_capacity)
+          wire::byte_buffer{}.swap(scratch_);
         stream_->release_memory();
+        if (draining_) {
+          finish_close(false);
+          return;
+        }
       }
+      update_reading();
     },
     [this](const caf::io::connection_closed_msg&) {
-      if (!ready_)
+      if (draining_)
+        finish_close(false);
+      else if (!ready_)
         close(make_error(errc::tls_failure,
                          "connection closed during the TLS handshake "
                          "(certificate rejected?)"));
       else
         close(make_error(errc::connection_reset, "Connection closed"));
     },
-    [this](stall_atom, bool handshake) {
-      if (handshake) {
-        if (!ready_)
-          close(make_error(errc::tls_failure, "TLS handshake timed out"));
-        return;
-      }
+    [this](stall_atom, bool) {
       stall_timer_armed_ = false;
-      if (!in_progress())
-        return;
-      if (progress_ == progress_at_tick_) {
-        close(make_error(
-          errc::timeout,
-          "no progress for " + std::to_string(opts_.stall_timeout.count())
-            + " ms with work in progress (partial frame: "
-            + std::to_string(stream_->buffered())
-            + " bytes, unsent: " + std::to_string(unsent_) + " bytes)"));
-        return;
-      }
-      arm_stall_timer();
+      on_tick();
     },
     [this](ready_atom) -> caf::result<caf::ok_atom> {
       if (ready_)
@@ -166,8 +170,15 @@ caf::behavior broker::start(int fd, setup su) {
     return {};
   }
   flush_output(); // a TLS client's hello
-  if (stream_->uses_tls() && opts_.handshake_timeout.count() > 0)
-    delayed_send(this, opts_.handshake_timeout, stall_atom_v, true);
+  // Ticks of at most a second, a quarter of the shortest timeout.
+  auto shortest = std::chrono::milliseconds{1000 * 4};
+  for (auto t : {opts_.stall_timeout, opts_.handshake_timeout})
+    if (t.count() > 0)
+      shortest = std::min(shortest, t);
+  tick_ = std::max(shortest / 4, std::chrono::milliseconds{5});
+  quiet_since_ = std::chrono::steady_clock::now();
+  handshake_deadline_ = quiet_since_ + opts_.handshake_timeout;
+  arm_stall_timer();
   check_ready();
   return own.or_else(upper);
 }
@@ -180,13 +191,42 @@ void broker::send_frame() {
 void broker::flush_output() {
   if (!stream_->has_output())
     return;
-  stream_->take_output(scratch_);
-  write(hdl_, scratch_.size(), scratch_.data());
-  flush(hdl_);
-  unsent_ += scratch_.size();
-  scratch_.clear();
+  if (outbox_pos_ == outbox_.size()) {
+    stream_->take_output(outbox_); // the stream gets the empty buffer back
+    outbox_pos_ = 0;
+  } else {
+    if (outbox_pos_ > outbox_.size() / 2) {
+      outbox_.erase(outbox_.begin(),
+                    outbox_.begin() + static_cast<std::ptrdiff_t>(outbox_pos_));
+      outbox_pos_ = 0;
+    }
+    stream_->take_output(scratch_);
+    outbox_.insert(outbox_.end(), scratch_.begin(), scratch_.end());
+    scratch_.clear();
+  }
+  feed_socket();
   update_reading();
   arm_stall_timer();
+}
+
+void broker::feed_socket() {
+  bool wrote = false;
+  while (in_caf_ < write_chunk && outbox_pos_ < outbox_.size()) {
+    auto n = std::min(write_chunk - in_caf_, outbox_.size() - outbox_pos_);
+    write(hdl_, n, outbox_.data() + outbox_pos_);
+    outbox_pos_ += n;
+    in_caf_ += n;
+    wrote = true;
+  }
+  if (wrote)
+    flush(hdl_);
+  if (outbox_pos_ == outbox_.size()) {
+    outbox_.clear();
+    outbox_pos_ = 0;
+    if (outbox_.capacity() > opts_.keep_buffer_capacity)
+      wire::byte_buffer{}.swap(outbox_);
+  }
+  unsent_ = in_caf_ + (outbox_.size() - outbox_pos_);
 }
 
 void broker::update_reading() {
@@ -246,18 +286,62 @@ bool broker::in_progress() const noexcept {
 }
 
 void broker::arm_stall_timer() {
-  if (stall_timer_armed_ || opts_.stall_timeout.count() <= 0 || !in_progress())
+  if (stall_timer_armed_)
     return;
+  bool handshake = !ready_ && !closing_ && stream_->uses_tls()
+                   && opts_.handshake_timeout.count() > 0;
+  bool stall = opts_.stall_timeout.count() > 0 && (in_progress() || draining_);
+  if (!handshake && !stall)
+    return;
+  if (progress_ != progress_at_tick_) {
+    // Work starts (again) now.
+    progress_at_tick_ = progress_;
+    quiet_since_ = std::chrono::steady_clock::now();
+  }
   stall_timer_armed_ = true;
-  progress_at_tick_ = progress_;
-  delayed_send(this, opts_.stall_timeout, stall_atom_v, false);
+  // Anonymous: a tick still pending when the connection ends must not keep
+  // the actor alive through its own address as sender.
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(this), tick_, stall_atom_v,
+                         false);
+}
+
+void broker::on_tick() {
+  auto now = std::chrono::steady_clock::now();
+  if (!ready_ && !closing_ && stream_->uses_tls()
+      && opts_.handshake_timeout.count() > 0 && now >= handshake_deadline_) {
+    close(make_error(errc::tls_failure, "TLS handshake timed out"));
+    return;
+  }
+  if (progress_ != progress_at_tick_) {
+    progress_at_tick_ = progress_;
+    quiet_since_ = now;
+  }
+  bool stalled = opts_.stall_timeout.count() > 0
+                 && now - quiet_since_ >= opts_.stall_timeout;
+  if (draining_) {
+    // The peer stopped taking the last bytes: give up on them.
+    if (stalled)
+      finish_close(true);
+    else
+      arm_stall_timer();
+    return;
+  }
+  if (stalled && in_progress()) {
+    close(make_error(
+      errc::timeout,
+      "no progress for " + std::to_string(opts_.stall_timeout.count())
+        + " ms with work in progress (partial frame: "
+        + std::to_string(stream_->buffered())
+        + " bytes, unsent: " + std::to_string(unsent_) + " bytes)"));
+    return;
+  }
+  arm_stall_timer();
 }
 
 void broker::close(caf::error reason, bool shutdown) {
   if (closing_)
     return;
   closing_ = true;
-  demonitor(supervisor_);
   if (!shutdown && worth_a_warning(reason))
     log(log_level::warning, "closed connection with "
                               + (peer_.empty() ? "a Unix socket peer" : peer_)
@@ -267,15 +351,46 @@ void broker::close(caf::error reason, bool shutdown) {
   for (auto& rp : ready_waiters_)
     rp.deliver(reason);
   ready_waiters_.clear();
+  // A peer that stalled or does not read would never take what is left.
+  bool abort = is(reason, errc::timeout) || reading_halted_;
   if (stream_) {
-    stream_->shutdown();
+    if (!abort)
+      stream_->shutdown();
     flush_output();
   }
+  close_reason_ = std::move(reason);
+  if (abort || shutdown || unsent_ == 0) {
+    finish_close(abort);
+    return;
+  }
+  // Deliver the rest (replies, a TLS alert) first, but read no more; the
+  // stall timeout bounds the wait.
+  draining_ = true;
+  if (!reading_halted_) {
+    halt(hdl_);
+    reading_halted_ = true;
+  }
+  arm_stall_timer();
+}
+
+void broker::finish_close(bool abort) {
+  draining_ = false;
+  demonitor(supervisor_);
+  if (abort && fd_ >= 0) {
+    // Reset instead of a graceful close: CAF would hold the socket and its
+    // buffers until the peer read everything.
+    linger lg{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+  outbox_.clear();
+  wire::byte_buffer{}.swap(outbox_);
+  outbox_pos_ = 0;
   caf::io::abstract_broker::close(hdl_);
   for (auto& rp : closed_waiters_)
     rp.deliver(caf::ok_atom_v);
   closed_waiters_.clear();
-  quit(std::move(reason));
+  quit(std::move(close_reason_));
 }
 
 bool broker::cleanup(caf::error&& reason, caf::execution_unit* host) {
@@ -295,10 +410,6 @@ bool broker::cleanup(caf::error&& reason, caf::execution_unit* host) {
   ready_waiters_.clear();
   closed_waiters_.clear();
   layer_.reset();
-  if (counted_) {
-    counted_ = false;
-    open_count_->fetch_sub(1);
-  }
   // CAF 0.17's abstract_broker::cleanup skips the part of
   // scheduled_actor::cleanup that closes the mailbox and bounces pending
   // requests, so a request to a closed connection would wait forever.

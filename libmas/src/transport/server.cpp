@@ -70,26 +70,35 @@ struct server::impl {
   void run() {
     auto where = local.to_string();
     auto backoff = static_cast<int>(opts.accept_backoff.count());
-    bool at_limit_logged = false;
-    bool no_fds_logged = false;
+    // An episode (at the limit, out of descriptors) is logged when it
+    // starts and ends only once the backlog is drained: a peer that keeps
+    // the server at the edge cannot turn it into a stream of log lines.
+    bool at_limit = false;
+    bool accept_failing = false;
+    auto episode_over = [&] {
+      if (!at_limit && !accept_failing)
+        return;
+      at_limit = false;
+      accept_failing = false;
+      log(log_level::info, "server " + where + ": accepting again");
+    };
     while (!stopping) {
       if (open_count->load() >= opts.max_connections) {
-        if (!at_limit_logged) {
+        if (!at_limit) {
           log(log_level::warning,
               "server " + where + ": " + std::to_string(opts.max_connections)
                 + " connections open (max_connections); new clients wait");
-          at_limit_logged = true;
+          at_limit = true;
         }
         pause(backoff);
         continue;
       }
-      if (at_limit_logged) {
-        log(log_level::info, "server " + where + ": accepting again");
-        at_limit_logged = false;
-      }
       pollfd fds[2]
         = {{wake_fd.get(), POLLIN, 0}, {listen_fd.get(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+      // While an episode lasts, an empty backlog ends it.
+      auto wait = at_limit || accept_failing ? 0 : -1;
+      auto ready = ::poll(fds, 2, wait);
+      if (ready < 0 && errno != EINTR) {
         log(log_level::error,
             "server " + where + ": poll failed: " + std::strerror(errno));
         pause(backoff);
@@ -97,6 +106,10 @@ struct server::impl {
       }
       if (stopping)
         break;
+      if (ready == 0) {
+        episode_over();
+        continue;
+      }
       if ((fds[1].revents & POLLIN) == 0)
         continue;
       // Accept what is waiting, a bounded batch at a time.
@@ -107,11 +120,13 @@ struct server::impl {
                            SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
           auto err = errno;
-          if (err == EAGAIN || err == EWOULDBLOCK)
+          if (err == EAGAIN || err == EWOULDBLOCK) {
+            episode_over();
             break;
+          }
           if (err == EINTR || err == ECONNABORTED || err == EPROTO)
             continue;
-          if (!no_fds_logged) {
+          if (!accept_failing) {
             log(log_level::error,
                 "server " + where + ": cannot accept: " + std::strerror(err)
                   + (err == EMFILE || err == ENFILE
@@ -120,14 +135,10 @@ struct server::impl {
                        : std::string{})
                   + "; retrying every " + std::to_string(backoff)
                   + " ms, open connections are still served");
-            no_fds_logged = true;
+            accept_failing = true;
           }
           pause(backoff);
           break;
-        }
-        if (no_fds_logged) {
-          log(log_level::info, "server " + where + ": accepting again");
-          no_fds_logged = false;
         }
         net::unique_fd conn{fd};
         std::string peer;
@@ -141,7 +152,13 @@ struct server::impl {
           ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
         open_count->fetch_add(1);
-        on_accept(std::move(conn), peer);
+        auto hdl = on_accept(std::move(conn), peer);
+        // Counts down when the connection's actor ends (at once if it has
+        // ended already).
+        if (hdl)
+          hdl->attach_functor([count = open_count] { count->fetch_sub(1); });
+        else
+          open_count->fetch_sub(1);
       }
     }
   }
