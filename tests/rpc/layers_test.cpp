@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -322,9 +323,14 @@ TEST_CASE_METHOD(fixture, "a connect failure reaches the actor as an error") {
 
 TEST_CASE_METHOD(fixture, "a call with a timeout fails with request_timeout") {
   auto root = mas::rpc::service::make();
-  auto parked = std::make_shared<std::vector<mas::rpc::responder>>();
-  root->expose("never", [parked](mas::rpc::call_context& ctx) {
-    parked->push_back(ctx.defer()); // answered only at the end
+  auto never = std::make_shared<std::vector<mas::rpc::responder>>();
+  root->expose("never", [never](mas::rpc::call_context& ctx) {
+    never->push_back(ctx.defer()); // never answered: the call times out
+  });
+  // Filled on the server's I/O thread, read here: guarded by a promise.
+  auto parked = std::make_shared<std::promise<mas::rpc::responder>>();
+  root->expose("later", [parked](mas::rpc::call_context& ctx) {
+    parked->set_value(ctx.defer());
   });
   auto srv = mas::rpc::start_server(
     sys, mas::net::endpoint::tcp("127.0.0.1", 0), root);
@@ -339,15 +345,11 @@ TEST_CASE_METHOD(fixture, "a call with a timeout fails with request_timeout") {
                CHECK(mas::render(err) == "caf.request_timeout");
              });
   // Without a timeout (aiomas's default) the call waits for the answer.
-  auto pending = conn->remote.call(self.ptr(), "never");
-  for (auto& r : *parked)
-    r.deliver(value{1});
-  parked->clear();
-  // The parked responder of the second call is there once the call is.
-  for (int i = 0; i < 1000 && parked->empty(); ++i)
-    std::this_thread::sleep_for(1ms);
-  REQUIRE(parked->size() == 1);
-  parked->front().deliver(value{2});
+  auto pending = conn->remote.call(self.ptr(), "later");
+  // Answer it once it has arrived (bounded wait).
+  auto arrived = parked->get_future();
+  REQUIRE(arrived.wait_for(30s) == std::future_status::ready);
+  arrived.get().deliver(value{2});
   pending.receive([](value& x) { CHECK(x == value{2}); },
                   [](caf::error& err) { FAIL(mas::render(err)); });
 }
