@@ -151,6 +151,8 @@ private:
   bool reading_halted_ = false;
   bool closing_ = false;
   bool draining_ = false;
+  /// CAF reported the socket closed by the peer (EOF or reset).
+  bool peer_gone_ = false;
 };
 
 /// Spawns a transport broker (hidden: it never keeps an actor system that

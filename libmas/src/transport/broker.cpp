@@ -129,6 +129,8 @@ caf::behavior broker::start(int fd, setup su) {
       update_reading();
     },
     [this](const caf::io::connection_closed_msg&) {
+      // The peer is gone: nothing left can be delivered, so no draining.
+      peer_gone_ = true;
       if (draining_)
         finish_close(false);
       else if (!ready_)
@@ -359,7 +361,7 @@ void broker::close(caf::error reason, bool shutdown) {
     flush_output();
   }
   close_reason_ = std::move(reason);
-  if (abort || shutdown || unsent_ == 0) {
+  if (abort || shutdown || peer_gone_ || unsent_ == 0) {
     finish_close(abort);
     return;
   }
