@@ -49,6 +49,67 @@ public:
   void write(const value& x, std::size_t depth) {
     using k = value::kind;
     switch (x.type()) {
+      case k::array: {
+        check_depth(depth);
+        auto& xs = *x.get_if<array>();
+        write_array_head(xs.size());
+        for (auto& item : xs)
+          write(item, depth + 1);
+        break;
+      }
+      case k::dict: {
+        check_depth(depth);
+        auto& xs = *x.get_if<dict>();
+        write_map_head(xs.size());
+        for (auto& [key, val] : xs) {
+          write(key, depth + 1);
+          write(val, depth + 1);
+        }
+        break;
+      }
+      case k::ext: {
+        // On the wire an envelope is a map holding an array: two levels,
+        // as the decoder counts them.
+        check_depth(depth + 1);
+        auto& e = *x.get_if<ext>();
+        write_envelope_head(e.type_id());
+        write(e.repr(), depth + 2);
+        break;
+      }
+      default:
+        write_scalar(x);
+    }
+  }
+
+private:
+  // The recursion above runs up to max_depth levels deep, so its frame stays
+  // small: the packer calls (each with its own stack buffer, many of them
+  // once inlined) and the error path live in the functions below. Under
+  // ASan, which gives every inlined buffer its own redzones, write() took
+  // 14 KB per level with them inlined (1000 levels overflowed the 8 MB main
+  // stack), 400 B without; 160 and 112 B in the normal build.
+
+  [[gnu::noinline]] void write_array_head(std::size_t n) {
+    packer_.pack_array(checked_size(n, "list"));
+  }
+
+  [[gnu::noinline]] void write_map_head(std::size_t n) {
+    packer_.pack_map(checked_size(n, "dict"));
+  }
+
+  [[gnu::noinline]] void write_envelope_head(std::int64_t type_id) {
+    static constexpr char key[] = "__type__";
+    static constexpr auto key_size = std::uint32_t{sizeof(key) - 1};
+    packer_.pack_map(1);
+    packer_.pack_str(key_size);
+    packer_.pack_str_body(key, key_size);
+    packer_.pack_array(2);
+    packer_.pack_int64(type_id);
+  }
+
+  [[gnu::noinline]] void write_scalar(const value& x) {
+    using k = value::kind;
+    switch (x.type()) {
       case k::none:
         packer_.pack_nil();
         break;
@@ -81,43 +142,13 @@ public:
         packer_.pack_bin_body(reinterpret_cast<const char*>(buf.data()), n);
         break;
       }
-      case k::array: {
-        check_depth(depth);
-        auto& xs = *x.get_if<array>();
-        packer_.pack_array(checked_size(xs.size(), "list"));
-        for (auto& item : xs)
-          write(item, depth + 1);
-        break;
-      }
-      case k::dict: {
-        check_depth(depth);
-        auto& xs = *x.get_if<dict>();
-        packer_.pack_map(checked_size(xs.size(), "dict"));
-        for (auto& [key, val] : xs) {
-          write(key, depth + 1);
-          write(val, depth + 1);
-        }
-        break;
-      }
-      case k::ext: {
-        // On the wire an envelope is a map holding an array: two levels,
-        // as the decoder counts them.
-        check_depth(depth + 1);
-        auto& e = *x.get_if<ext>();
-        static constexpr char key[] = "__type__";
-        static constexpr auto key_size = std::uint32_t{sizeof(key) - 1};
-        packer_.pack_map(1);
-        packer_.pack_str(key_size);
-        packer_.pack_str_body(key, key_size);
-        packer_.pack_array(2);
-        packer_.pack_int64(e.type_id());
-        write(e.repr(), depth + 2);
-        break;
-      }
+      case k::array:
+      case k::dict:
+      case k::ext:
+        break; // write()
     }
   }
 
-private:
   void write_float64(double x) {
     std::uint64_t bits;
     static_assert(sizeof(bits) == sizeof(x));
@@ -129,11 +160,15 @@ private:
     stream_.write(buf, sizeof(buf));
   }
 
-  void check_depth(std::size_t depth) {
+  void check_depth(std::size_t depth) const {
     if (depth >= max_depth_)
-      throw wire_error(errc::nesting_too_deep, "value nests deeper than "
-                                                 + std::to_string(max_depth_)
-                                                 + " levels");
+      throw_too_deep();
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] void throw_too_deep() const {
+    throw wire_error(errc::nesting_too_deep, "value nests deeper than "
+                                               + std::to_string(max_depth_)
+                                               + " levels");
   }
 
   // MsgPack lengths are 32-bit; Python raises ValueError beyond that.

@@ -217,13 +217,8 @@ public:
             class = std::enable_if_t<
               std::is_integral_v<
                 T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>>>
-  value(T x) noexcept {
-    if constexpr (std::is_signed_v<T>)
-      data_ = static_cast<std::int64_t>(x);
-    else if (static_cast<std::uint64_t>(x) <= INT64_MAX)
-      data_ = static_cast<std::int64_t>(x);
-    else
-      data_ = static_cast<std::uint64_t>(x);
+  value(T x) noexcept : data_(from_integer(x)) {
+    // nop
   }
   value(double x) noexcept : data_(x) {
     // nop
@@ -339,9 +334,24 @@ public:
   }
 
 private:
-  std::variant<none_t, bool, std::int64_t, std::uint64_t, double, std::string,
-               wire::bytes, wire::array, wire::dict, wire::ext>
-    data_;
+  using data_type = std::variant<none_t, bool, std::int64_t, std::uint64_t,
+                                 double, std::string, wire::bytes, wire::array,
+                                 wire::dict, wire::ext>;
+
+  /// Integers up to INT64_MAX are `int`, larger unsigned ones `uint`.
+  /// Constructing (not assigning) the variant keeps GCC's
+  /// -Wmaybe-uninitialized quiet in the sanitizer build.
+  template <class T>
+  static data_type from_integer(T x) noexcept {
+    if constexpr (std::is_signed_v<T>)
+      return static_cast<std::int64_t>(x);
+    else if (static_cast<std::uint64_t>(x) <= INT64_MAX)
+      return static_cast<std::int64_t>(x);
+    else
+      return static_cast<std::uint64_t>(x);
+  }
+
+  data_type data_;
   bool tuple_ = false;
 };
 
