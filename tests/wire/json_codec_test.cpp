@@ -304,5 +304,13 @@ TEST_CASE("JSON decoding stops at max_decoded_size, not at the input's end") {
   CHECK(dec_error(text, opts) == errc::decoded_too_large);
   getrusage(RUSAGE_SELF, &ru);
   // The builder's stack grows by doubling: at most about twice the budget.
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan the stack's earlier buffers stay resident in its quarantine
+  // (freed memory is not reused at once): up to twice the budget more, and
+  // an eighth of all that as shadow memory. Still less than the 48 MB the
+  // values would take.
+  CHECK(ru.ru_maxrss - before < 36 * 1024);
+#else
   CHECK(ru.ru_maxrss - before < 24 * 1024);
+#endif
 }
