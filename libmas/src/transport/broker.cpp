@@ -354,7 +354,12 @@ void broker::close(caf::error reason, bool shutdown) {
     rp.deliver(reason);
   ready_waiters_.clear();
   // A peer that stalled or does not read would never take what is left.
-  bool abort = is(reason, errc::timeout) || reading_halted_;
+  // A peer that broke the protocol gets a reset too: after a graceful
+  // close CAF 0.17 keeps the scribe and its fd until the peer's FIN, which
+  // such a peer need never send. (TLS failures close gracefully so that
+  // the alert reaches the peer; the handshake timeout bounds them.)
+  bool abort = is(reason, errc::timeout) || is(reason, errc::protocol_error)
+               || reading_halted_;
   if (stream_) {
     if (!abort)
       stream_->shutdown();
