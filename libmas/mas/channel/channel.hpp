@@ -59,16 +59,11 @@ auto connect(Self* self, net::endpoint ep, options opts = {},
              connect_timeout timeout = std::chrono::seconds{0},
              std::shared_ptr<request_handler> handler = nullptr) {
   auto& sys = self->home_system();
-  auto connector = transport::spawn_connector(
-    sys,
-    [&sys, ep = std::move(ep), opts = std::move(opts), timeout,
-     handler = std::move(handler)]() -> caf::expected<caf::message> {
-      auto conn = open_connection(sys, ep, opts, timeout, handler);
-      if (!conn)
-        return std::move(conn.error());
-      return caf::make_message(std::move(*conn));
-    });
-  return self->request(connector, caf::infinite, connect_atom_v);
+  return transport::request_connect(self, [&sys, ep = std::move(ep),
+                                           opts = std::move(opts), timeout,
+                                           handler = std::move(handler)] {
+    return open_connection(sys, ep, opts, timeout, handler);
+  });
 }
 
 } // namespace mas::channel

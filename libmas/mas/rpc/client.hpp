@@ -64,16 +64,11 @@ auto connect(Self* self, net::endpoint ep, channel::options opts = {},
              connect_timeout timeout = std::chrono::seconds{0},
              std::shared_ptr<service> router = nullptr) {
   auto& sys = self->home_system();
-  auto connector = transport::spawn_connector(
-    sys,
-    [&sys, ep = std::move(ep), opts = std::move(opts), timeout,
-     router = std::move(router)]() -> caf::expected<caf::message> {
-      auto conn = open_connection(sys, ep, opts, timeout, router);
-      if (!conn)
-        return std::move(conn.error());
-      return caf::make_message(std::move(*conn));
-    });
-  return self->request(connector, caf::infinite, connect_atom_v);
+  return transport::request_connect(self, [&sys, ep = std::move(ep),
+                                           opts = std::move(opts), timeout,
+                                           router = std::move(router)] {
+    return open_connection(sys, ep, opts, timeout, router);
+  });
 }
 
 } // namespace mas::rpc

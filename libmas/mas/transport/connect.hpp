@@ -8,8 +8,10 @@
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
+#include "mas/atoms.hpp"
 #include "mas/net/endpoint.hpp"
 #include "mas/transport/layer.hpp"
 #include "mas/transport/options.hpp"
@@ -39,5 +41,21 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
 /// error) is the response. The actor then terminates.
 caf::actor spawn_connector(caf::actor_system& sys,
                            std::function<caf::expected<caf::message>()> fn);
+
+/// Runs the blocking connect `fn` (returning `caf::expected<T>`) on a
+/// connector and returns `self`'s request for its result: the response is
+/// the `T` or the error.
+template <class Self, class Fn>
+auto request_connect(Self* self, Fn fn) {
+  auto connector = spawn_connector(
+    self->home_system(),
+    [fn = std::move(fn)]() mutable -> caf::expected<caf::message> {
+      auto res = fn();
+      if (!res)
+        return std::move(res.error());
+      return caf::make_message(std::move(*res));
+    });
+  return self->request(connector, caf::infinite, connect_atom_v);
+}
 
 } // namespace mas::transport
