@@ -48,6 +48,7 @@
 #include "mas/wire/aiomas_message.hpp"
 #include "mas/wire/frame.hpp"
 #include "mas/wire/json_codec.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::array;
@@ -270,11 +271,7 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
 
 // -- fixture ------------------------------------------------------------------
 
-struct config : caf::actor_system_config {
-  config() {
-    mas::configure(*this);
-  }
-};
+using config = mas::test::config;
 
 struct fixture {
   log_capture logs; // outlives the actor system
@@ -315,16 +312,6 @@ mas::transport::server start(fixture& f, mas::channel::options opts = {},
                              std::move(opts), server_opts);
   REQUIRE(srv);
   return std::move(*srv);
-}
-
-std::string make_certs() {
-  const char* script = std::getenv("MAS_MAKE_CERTS");
-  REQUIRE(script != nullptr);
-  char dir_template[] = "/tmp/mas-attack-tls-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  std::string dir = dir_template;
-  REQUIRE(std::system((std::string{script} + " " + dir).c_str()) == 0);
-  return dir;
 }
 
 } // namespace
@@ -640,7 +627,7 @@ TEST_CASE_METHOD(fixture, "a half frame is closed after the stall timeout") {
 TEST_CASE_METHOD(fixture,
                  "a half-done TLS handshake is closed after the handshake "
                  "timeout") {
-  auto dir = make_certs();
+  auto dir = mas::test::make_certs();
   mas::channel::options opts;
   opts.transport.tls = mas::net::make_ssl_server_context(
     dir + "/ca.pem", dir + "/server.pem", dir + "/server.key");

@@ -23,6 +23,7 @@
 #include "mas/transport/broker.hpp"
 #include "mas/transport/frame_stream.hpp"
 #include "mas/wire/frame.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::byte_buffer;
@@ -30,11 +31,7 @@ using mas::wire::value;
 
 namespace {
 
-struct config : caf::actor_system_config {
-  config() {
-    mas::configure(*this);
-  }
-};
+using config = mas::test::config;
 
 struct fixture {
   config cfg;
@@ -45,16 +42,6 @@ struct fixture {
     sys.await_actors_before_shutdown(false);
   }
 };
-
-std::string certs_dir() {
-  const char* script = std::getenv("MAS_MAKE_CERTS");
-  REQUIRE(script != nullptr);
-  char dir_template[] = "/tmp/mas-layers-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  std::string dir = dir_template;
-  REQUIRE(std::system((std::string{script} + " " + dir).c_str()) == 0);
-  return dir;
-}
 
 std::vector<std::string> feed_all(mas::transport::frame_stream& st,
                                   const byte_buffer& bytes,
@@ -129,7 +116,7 @@ TEST_CASE("a frame_stream frames and splits without a socket") {
 }
 
 TEST_CASE("a frame_stream speaks TLS over memory") {
-  auto dir = certs_dir();
+  auto dir = mas::test::make_certs();
   mas::transport::options server_opts;
   server_opts.tls = mas::net::make_ssl_server_context(
     dir + "/ca.pem", dir + "/server.pem", dir + "/server.key");

@@ -29,6 +29,7 @@
 #include "mas/wire/frame.hpp"
 #include "mas/wire/json_codec.hpp"
 #include "mas/wire/readable.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::array;
@@ -39,11 +40,7 @@ namespace {
 
 // -- fixture ------------------------------------------------------------------
 
-struct config : caf::actor_system_config {
-  config() {
-    mas::configure(*this);
-  }
-};
+using config = mas::test::config;
 
 struct fixture {
   config cfg;
@@ -503,22 +500,10 @@ TEST_CASE_METHOD(fixture, "connect failures are typed") {
 
 // -- TLS ----------------------------------------------------------------------
 
-namespace {
-
-std::string make_certs() {
-  const char* script = std::getenv("MAS_MAKE_CERTS");
-  REQUIRE(script != nullptr);
-  char dir_template[] = "/tmp/mas-tls-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  std::string dir = dir_template;
-  REQUIRE(std::system((std::string{script} + " " + dir).c_str()) == 0);
-  return dir;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE_METHOD(fixture, "RPC over mutual TLS") {
-  auto dir = make_certs();
+  auto dir = mas::test::make_certs();
   mas::channel::options server_opts;
   server_opts.transport.tls = mas::net::make_ssl_server_context(
     dir + "/ca.pem", dir + "/server.pem", dir + "/server.key");
