@@ -40,4 +40,19 @@ CAF_ADD_ATOM(libmas, mas, reply_atom, "reply")
 /// Internal: a connection may serve its queued requests.
 CAF_ADD_ATOM(libmas, mas, resume_atom, "resume")
 
+/// `(sleep_atom, double t, uint64 timer)` → `double`: a clock answers once
+/// its time has reached `t` (with the time then), or fails when the timer is
+/// cancelled.
+CAF_ADD_ATOM(libmas, mas, sleep_atom, "sleep")
+
+/// Internal: a clock's time moved on (external clock) or a timer is due
+/// (real-time clock).
+CAF_ADD_ATOM(libmas, mas, advance_atom, "advance")
+
+/// Internal: cancels a clock timer `(cancel_atom, uint64 timer)`.
+CAF_ADD_ATOM(libmas, mas, cancel_atom, "cancel")
+
+/// Internal: runs a call an agent received in the agent's own context.
+CAF_ADD_ATOM(libmas, mas, invoke_atom, "invoke")
+
 CAF_END_TYPE_ID_BLOCK(libmas)

@@ -1,0 +1,1 @@
+// placeholder: the clock (helper "clock" writes it)

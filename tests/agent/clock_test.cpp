@@ -1,0 +1,1 @@
+// placeholder: clock tests (helper "clock" writes them)
