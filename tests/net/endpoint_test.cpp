@@ -36,6 +36,12 @@ TEST_CASE("endpoint parses and renders the command-line forms",
     {"unix:relative/path:with:colons",
      endpoint::unix_socket("relative/path:with:colons"),
      "unix:relative/path:with:colons"},
+    {"local:q", endpoint::local("q"), "local:q"},
+    {"local:agents:0 and \xc3\xa4", endpoint::local("agents:0 and \xc3\xa4"),
+     "local:agents:0 and \xc3\xa4"},
+    // The prefix wins over a host named `local`.
+    {"local:80", endpoint::local("80"), "local:80"},
+    {"local:local:1", endpoint::local("local:1"), "local:local:1"},
   };
   for (auto& c : cases) {
     INFO("input: " << c.input);
@@ -62,6 +68,28 @@ TEST_CASE("endpoint kinds", "[net][endpoint]") {
   CHECK(unix_ep->host.empty());
   CHECK(unix_ep->port == 0);
   CHECK(unix_ep->path == "/x");
+  CHECK_FALSE(unix_ep->is_local());
+  auto local_ep = endpoint::parse("local:lq");
+  REQUIRE(local_ep);
+  CHECK(local_ep->type == endpoint::kind::local);
+  CHECK(local_ep->is_local());
+  CHECK_FALSE(local_ep->is_tcp());
+  CHECK(local_ep->queue_id == "lq");
+  CHECK(local_ep->host.empty());
+  CHECK(local_ep->port == 0);
+  CHECK(local_ep->path.empty());
+  CHECK_FALSE(tcp->is_local());
+}
+
+TEST_CASE("endpoint checks local queue ids like aiomas", "[net][endpoint]") {
+  CHECK(endpoint::valid_queue_id("a"));
+  CHECK(endpoint::valid_queue_id("a:b c"));
+  CHECK(endpoint::valid_queue_id("\\"));
+  // aiomas: `"/" not allowed in queue ID`; libmas also refuses "".
+  CHECK_FALSE(endpoint::valid_queue_id(""));
+  CHECK_FALSE(endpoint::valid_queue_id("/"));
+  CHECK_FALSE(endpoint::valid_queue_id("a/b"));
+  CHECK_FALSE(endpoint::valid_queue_id("a/"));
 }
 
 TEST_CASE("endpoint rejects malformed input", "[net][endpoint]") {
@@ -90,6 +118,9 @@ TEST_CASE("endpoint rejects malformed input", "[net][endpoint]") {
     "host:80:90",     // two ports
     "[127.0.0.1]:80", // brackets for a non-IPv6 host
     "unix:",          // empty path
+    "local:",         // empty queue id
+    "local:a/b",      // `/` in a queue id
+    "local:/",        // `/` in a queue id
   };
   for (auto& input : bad) {
     INFO("input: '" << input << "'");
@@ -104,4 +135,8 @@ TEST_CASE("endpoint renders constructed values", "[net][endpoint]") {
   CHECK(endpoint::tcp("a", 1) == endpoint::tcp("a", 1));
   CHECK_FALSE(endpoint::tcp("a", 1) == endpoint::tcp("a", 2));
   CHECK_FALSE(endpoint::tcp("a", 0) == endpoint::unix_socket("a"));
+  CHECK(endpoint::local("q").to_string() == "local:q");
+  CHECK(endpoint::local("q") == endpoint::local("q"));
+  CHECK_FALSE(endpoint::local("q") == endpoint::local("r"));
+  CHECK_FALSE(endpoint::local("a") == endpoint::unix_socket("a"));
 }

@@ -10,6 +10,8 @@ namespace {
 
 constexpr std::string_view unix_prefix = "unix:";
 
+constexpr std::string_view local_prefix = "local:";
+
 /// Parses a decimal port number in [0, 65535]: digits only, no sign, no
 /// spaces, at most five digits.
 std::optional<std::uint16_t> parse_port(std::string_view str) {
@@ -48,6 +50,12 @@ std::optional<endpoint> endpoint::parse(std::string_view str) {
       return std::nullopt;
     return unix_socket(std::string{path});
   }
+  if (str.substr(0, local_prefix.size()) == local_prefix) {
+    auto id = str.substr(local_prefix.size());
+    if (!valid_queue_id(id))
+      return std::nullopt;
+    return local(std::string{id});
+  }
   std::string_view host;
   std::string_view port_str;
   if (!str.empty() && str.front() == '[') {
@@ -85,6 +93,8 @@ std::optional<endpoint> endpoint::parse(std::string_view str) {
 std::string endpoint::to_string() const {
   if (type == kind::unix_socket)
     return std::string{unix_prefix} + path;
+  if (type == kind::local)
+    return std::string{local_prefix} + queue_id;
   std::string result;
   if (host.find(':') != std::string::npos) {
     result += '[';

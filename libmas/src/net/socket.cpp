@@ -36,6 +36,14 @@ std::string errno_text(int code) {
                      code);
 }
 
+/// Local queues live in the transport layer (`transport::connect`/`listen`).
+[[noreturn]] void throw_no_socket(const endpoint& ep) {
+  throw socket_error(ep.to_string()
+                       + " is a local queue, not a socket: connect and "
+                         "listen with mas::transport",
+                     EAFNOSUPPORT);
+}
+
 /// Sets FD_CLOEXEC; a no-op where the socket was created with SOCK_CLOEXEC.
 void set_cloexec(int fd) {
   auto flags = fcntl(fd, F_GETFD);
@@ -290,6 +298,8 @@ unique_fd::~unique_fd() {
 // -- connecting ---------------------------------------------------------------
 
 unique_fd connect_once(const endpoint& ep) {
+  if (ep.is_local())
+    throw_no_socket(ep);
   return ep.is_tcp() ? connect_tcp(ep) : connect_unix(ep);
 }
 
@@ -331,6 +341,8 @@ connect_with_retry(const endpoint& ep,
 // -- listening ----------------------------------------------------------------
 
 unique_fd listen_on(const endpoint& ep, int backlog) {
+  if (ep.is_local())
+    throw_no_socket(ep);
   return ep.is_tcp() ? listen_tcp(ep, backlog) : listen_unix(ep, backlog);
 }
 
