@@ -8,6 +8,7 @@
 #include "mas/errc.hpp"
 #include "mas/net/socket.hpp"
 #include "mas/transport/broker.hpp"
+#include "mas/transport/local_queue.hpp"
 
 namespace mas::transport {
 
@@ -22,16 +23,27 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
     return make_error(errc::invalid_argument,
                       "TLS applies to TCP endpoints only");
   net::unique_fd fd;
-  try {
-    fd = net::connect_with_retry(ep, timeout);
-  } catch (const net::socket_error& e) {
-    return make_error(errc::connect_failed,
-                      "cannot connect to " + ep.to_string() + ": " + e.what());
+  std::string peer;
+  if (ep.is_local()) {
+    auto conn = local_queue::connect(ep.queue_id, timeout);
+    if (!conn)
+      return std::move(conn.error());
+    fd = std::move(*conn);
+    peer = local_queue_peer_name(ep.queue_id);
+  } else {
+    try {
+      fd = net::connect_with_retry(ep, timeout);
+      peer = net::peer_name(fd.get());
+    } catch (const net::socket_error& e) {
+      return make_error(errc::connect_failed, "cannot connect to "
+                                                + ep.to_string() + ": "
+                                                + e.what());
+    }
   }
   setup su;
   su.opts = opts;
   su.is_server = false;
-  su.peer = net::peer_name(fd.get());
+  su.peer = std::move(peer);
   su.tls_host = opts.tls_host.empty() ? ep.host : opts.tls_host;
   su.upper = std::move(upper);
   auto conn = spawn_broker(sys, fd.release(), std::move(su));

@@ -22,13 +22,19 @@
 #include "mas/errc.hpp"
 #include "mas/log.hpp"
 #include "mas/transport/broker.hpp"
+#include "mas/transport/local_queue.hpp"
 
 namespace mas::transport {
 
 // -- the accept thread --------------------------------------------------------
 
 struct server::impl {
+  /// A TCP or Unix socket server listens on this...
   net::unique_fd listen_fd;
+  /// ...a local queue server takes its connections from here.
+  std::unique_ptr<local_queue> queue;
+  /// Local queues: the peer name of every connection.
+  std::string queue_peer;
   net::unique_fd wake_fd;
   net::endpoint local;
   server_options opts;
@@ -55,6 +61,8 @@ struct server::impl {
     if (worker.joinable() && worker.get_id() != std::this_thread::get_id())
       worker.join();
     listen_fd = net::unique_fd{};
+    if (queue)
+      queue->unbind();
     if (watcher) {
       caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
       watcher = nullptr;
@@ -68,7 +76,29 @@ struct server::impl {
   }
 
   void run() {
+    run_loop();
+    // Stopped by close() or by the actor system's shutdown: a local queue
+    // refuses connects from now on, since nobody would take them (a
+    // listening socket stays open until close()).
+    if (queue)
+      queue->unbind();
+  }
+
+  /// The next connection: a socket from the backlog or the server's end of
+  /// a local connection; -1 with `errno` set if none.
+  int accept_one() {
+    if (!queue)
+      return ::accept4(listen_fd.get(), nullptr, nullptr,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    auto fd = queue->take();
+    if (!fd)
+      errno = EAGAIN;
+    return fd.release();
+  }
+
+  void run_loop() {
     auto where = local.to_string();
+    auto source = queue ? queue->ready_fd() : listen_fd.get();
     auto backoff = static_cast<int>(opts.accept_backoff.count());
     // An episode (at the limit, out of descriptors) is logged when it
     // starts and ends only once the backlog is drained: a peer that keeps
@@ -93,8 +123,7 @@ struct server::impl {
         pause(backoff);
         continue;
       }
-      pollfd fds[2]
-        = {{wake_fd.get(), POLLIN, 0}, {listen_fd.get(), POLLIN, 0}};
+      pollfd fds[2] = {{wake_fd.get(), POLLIN, 0}, {source, POLLIN, 0}};
       // While an episode lasts, an empty backlog ends it.
       auto wait = at_limit || accept_failing ? 0 : -1;
       auto ready = ::poll(fds, 2, wait);
@@ -116,8 +145,7 @@ struct server::impl {
       for (int i = 0; i < 64 && !stopping; ++i) {
         if (open_count->load() >= opts.max_connections)
           break;
-        int fd = ::accept4(listen_fd.get(), nullptr, nullptr,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept_one();
         if (fd < 0) {
           auto err = errno;
           if (err == EAGAIN || err == EWOULDBLOCK) {
@@ -141,11 +169,13 @@ struct server::impl {
           break;
         }
         net::unique_fd conn{fd};
-        std::string peer;
-        try {
-          peer = net::peer_name(fd);
-        } catch (const net::socket_error&) {
-          continue; // the client is gone already
+        std::string peer = queue_peer;
+        if (!queue) {
+          try {
+            peer = net::peer_name(fd);
+          } catch (const net::socket_error&) {
+            continue; // the client is gone already
+          }
         }
         if (local.is_tcp()) {
           int one = 1;
@@ -217,15 +247,24 @@ caf::expected<server> listen(caf::actor_system& sys, const net::endpoint& ep,
                              const server_options& opts,
                              accept_handler on_accept) {
   auto ptr = std::make_shared<server::impl>();
-  try {
-    ptr->listen_fd = net::listen_on(ep);
-    ptr->local = net::local_endpoint(ptr->listen_fd.get());
-  } catch (const net::socket_error& e) {
-    return make_error(errc::connect_failed,
-                      "cannot listen on " + ep.to_string() + ": " + e.what());
+  if (ep.is_local()) {
+    auto queue = local_queue::bind(ep.queue_id);
+    if (!queue)
+      return std::move(queue.error());
+    ptr->queue = std::move(*queue);
+    ptr->queue_peer = local_queue_peer_name(ep.queue_id);
+    ptr->local = ep;
+  } else {
+    try {
+      ptr->listen_fd = net::listen_on(ep);
+      ptr->local = net::local_endpoint(ptr->listen_fd.get());
+    } catch (const net::socket_error& e) {
+      return make_error(errc::connect_failed,
+                        "cannot listen on " + ep.to_string() + ": " + e.what());
+    }
+    ::fcntl(ptr->listen_fd.get(), F_SETFL,
+            ::fcntl(ptr->listen_fd.get(), F_GETFL) | O_NONBLOCK);
   }
-  ::fcntl(ptr->listen_fd.get(), F_SETFL,
-          ::fcntl(ptr->listen_fd.get(), F_GETFL) | O_NONBLOCK);
   ptr->wake_fd = net::unique_fd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
   if (!ptr->wake_fd)
     return make_error(errc::connect_failed,
