@@ -37,6 +37,10 @@ enum class errc : std::uint8_t {
   /// A result could not be converted to the C++ type the caller asked for
   /// (`proxy::call<R>`). Context: (reason).
   type_mismatch,
+  /// An agent address names no agent of the container it points to (aiomas:
+  /// `ConnectionError: Agent "7" does not exist in Container(...)`).
+  /// Context: (reason).
+  no_such_agent,
 };
 
 /// Returns e.g. `"remote_exception"`.

@@ -29,6 +29,8 @@ const char* to_string(errc x) noexcept {
       return "timeout";
     case errc::type_mismatch:
       return "type_mismatch";
+    case errc::no_such_agent:
+      return "no_such_agent";
   }
   return "unknown";
 }

@@ -35,8 +35,30 @@ public:
   /// Answers with a result (aiomas `Request.reply`).
   void deliver(wire::value result) const;
 
+  /// Answers with `x` converted by `to_value` with the connection's types;
+  /// a value that does not convert fails the call (`SerializationError`),
+  /// as aiomas's `reply` does.
+  template <class T, class = std::enable_if_t<
+                       !std::is_same_v<std::decay_t<T>, wire::value>>>
+  void deliver(const T& x) const {
+    wire::value converted;
+    try {
+      converted = wire::to_value(x, types());
+    } catch (const std::exception& e) {
+      fail("SerializationError", e.what());
+      return;
+    }
+    deliver(std::move(converted));
+  }
+
   /// Answers with a failure shown as `type: message` (aiomas `Request.fail`).
   void fail(const std::string& type, const std::string& message) const;
+
+  /// Answers with the failure Python code would raise for `err`: a remote
+  /// failure as `RemoteException: Origin: ...` with the peer's text, a lost
+  /// connection as `ConnectionResetError`, a missing agent as
+  /// `ConnectionError`, other errors as `Exception: <text>`.
+  void fail(const caf::error& err) const;
 
   /// The connection's extension types, for converting results.
   const wire::type_registry& types() const noexcept {

@@ -185,6 +185,12 @@ public:
   /// `{"__type__": [proxy_type_id, "<router path>"]}`.
   wire::value service_reference(const service& svc) const;
 
+  /// The proxy for a service reference the peer sent in a result on this
+  /// connection, e.g. the agent aiomas's `Manager.spawn` returns
+  /// (`{"__type__": [proxy_type_id, "agents/1"]}`).
+  /// @throws wire::wire_error if `reference` is no service reference.
+  proxy bind(const wire::value& reference) const;
+
   /// The wire form of this proxy when passed back to its peer.
   wire::value reference() const {
     return wire::ext{proxy_type_id_, path_};

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -135,6 +136,16 @@ public:
   /// fail like aiomas's `"module.Class.name" is not exposed`.
   service& declare(std::string name);
 
+  /// Adds a sub-service while the tree serves, like an entry of aiomas's
+  /// `ServiceDict` (a container's agents come and go). Thread-safe, unlike
+  /// the builders above; calls already resolved keep the service alive.
+  /// @throws std::invalid_argument for a bad or taken name, or a `sub` that
+  ///         already has a parent.
+  void attach(std::string name, std::shared_ptr<service> sub);
+
+  /// Removes a sub-service added with `attach` (no-op if absent).
+  void detach(std::string_view name);
+
   // -- lookup -----------------------------------------------------------------
 
   /// The path from the root service (aiomas `Router.path`); `""` for a root.
@@ -150,6 +161,9 @@ public:
   /// Result of resolving a path.
   struct resolution {
     const raw_handler* handler = nullptr;
+    /// Keeps an attached sub-service (and so `handler`) alive while the
+    /// call runs.
+    std::shared_ptr<const service> owner;
     /// aiomas's failure text if `handler == nullptr`, e.g.
     /// `LookupError: Name "x" not found in "a/b"`.
     std::string error;
@@ -170,10 +184,15 @@ private:
 
   service& insert(std::string name, entry e);
 
+  std::shared_ptr<const service> find_attached(std::string_view name) const;
+
   std::string type_name_;
   std::map<std::string, entry, std::less<>> entries_;
   std::weak_ptr<service> parent_;
   std::string name_;
+  /// Sub-services added by `attach`, looked up when `entries_` has no match.
+  mutable std::shared_mutex attached_mtx_;
+  std::map<std::string, std::shared_ptr<service>, std::less<>> attached_;
 };
 
 // -- implementation of the templates ------------------------------------------

@@ -164,4 +164,10 @@ caf::actor spawn_broker(caf::actor_system& sys, int fd, setup su);
 /// gone, and terminates its named brokers first).
 caf::actor supervisor_of(caf::actor_system& sys);
 
+/// Closes every libmas connection of `sys`, in and out, as if the system
+/// shut down (pending requests fail with `errc::connection_reset`);
+/// connections opened afterwards close at once. For a container's
+/// shutdown, which stops its system's networking but not the system.
+void close_all(caf::actor_system& sys);
+
 } // namespace mas::transport

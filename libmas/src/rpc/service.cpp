@@ -34,6 +34,31 @@ service& service::declare(std::string name) {
   return insert(std::move(name), entry{entry::hidden, {}, {}});
 }
 
+void service::attach(std::string name, std::shared_ptr<service> sub) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw std::invalid_argument("invalid RPC name \"" + name + "\"");
+  if (!sub)
+    throw std::invalid_argument("sub-service \"" + name + "\" is null");
+  if (entries_.count(name) > 0)
+    throw std::invalid_argument("\"" + name + "\" is already taken");
+  std::unique_lock guard{attached_mtx_};
+  if (!sub->parent_.expired() || sub.get() == this)
+    throw std::invalid_argument("service \"" + name
+                                + "\" already has a parent");
+  if (attached_.count(name) > 0)
+    throw std::invalid_argument("\"" + name + "\" is already taken");
+  sub->parent_ = weak_from_this();
+  sub->name_ = name;
+  attached_.emplace(std::move(name), std::move(sub));
+}
+
+void service::detach(std::string_view name) {
+  std::unique_lock guard{attached_mtx_};
+  auto i = attached_.find(name);
+  if (i != attached_.end())
+    attached_.erase(i);
+}
+
 std::string service::path() const {
   auto parent = parent_.lock();
   if (!parent)
@@ -77,33 +102,55 @@ std::vector<std::string_view> split(std::string_view path) {
 service::resolution service::resolve(std::string_view path) const {
   auto parts = split(path);
   const service* node = this;
+  std::shared_ptr<const service> owner;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     auto name = parts[i];
     const entry* e = nullptr;
     if (node != nullptr) {
       auto found = node->entries_.find(name);
-      if (found != node->entries_.end())
+      if (found != node->entries_.end()) {
         e = &found->second;
+      } else if (auto sub = node->find_attached(name)) {
+        if (i + 1 == parts.size())
+          return {nullptr, nullptr,
+                  "TypeError: '" + sub->type_name_
+                    + "' object is not callable"};
+        owner = std::move(sub);
+        node = owner.get();
+        continue;
+      }
     }
     if (e == nullptr)
-      return {nullptr, "LookupError: Name \"" + std::string{name}
-                         + "\" not found in \"" + join(parts, i) + "\""};
+      return {nullptr, nullptr,
+              "LookupError: Name \"" + std::string{name} + "\" not found in \""
+                + join(parts, i) + "\""};
     if (e->type == entry::hidden)
-      return {nullptr, "LookupError: \"" + node->type_name_ + "."
-                         + std::string{name} + "\" is not exposed"};
+      return {nullptr, nullptr,
+              "LookupError: \"" + node->type_name_ + "." + std::string{name}
+                + "\" is not exposed"};
     bool last = i + 1 == parts.size();
     if (e->type == entry::function) {
       if (last)
-        return {&e->fun, {}};
+        return {&e->fun, std::move(owner), {}};
       node = nullptr; // a function has no members: the next name fails
     } else {
       if (last)
-        return {nullptr, "TypeError: '" + e->sub->type_name_
-                           + "' object is not callable"};
+        return {nullptr, nullptr,
+                "TypeError: '" + e->sub->type_name_
+                  + "' object is not callable"};
       node = e->sub.get();
     }
   }
-  return {nullptr, "LookupError: Name \"\" not found in \"\""};
+  return {nullptr, nullptr, "LookupError: Name \"\" not found in \"\""};
+}
+
+std::shared_ptr<const service>
+service::find_attached(std::string_view name) const {
+  std::shared_lock guard{attached_mtx_};
+  auto i = attached_.find(name);
+  if (i == attached_.end())
+    return nullptr;
+  return i->second;
 }
 
 std::shared_ptr<const service>
@@ -113,10 +160,14 @@ service::find_service(std::string_view path) const {
     return node;
   for (auto name : split(path)) {
     auto found = node->entries_.find(name);
-    if (found == node->entries_.end()
-        || found->second.type != entry::sub_service)
+    if (found != node->entries_.end()
+        && found->second.type == entry::sub_service) {
+      node = found->second.sub;
+    } else if (auto sub = node->find_attached(name)) {
+      node = std::move(sub);
+    } else {
       return nullptr;
-    node = found->second.sub;
+    }
   }
   return node;
 }
@@ -181,7 +232,7 @@ bind_arguments(std::string_view fun_name, std::size_t n,
 }
 
 void fail_with(const responder& later, const caf::error& err) {
-  later.fail("Exception", error_text(err));
+  later.fail(err);
 }
 
 void check_param_names(const std::string& fun_name, std::size_t arity,

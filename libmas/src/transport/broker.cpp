@@ -51,6 +51,7 @@ public:
     set_exit_handler([](caf::exit_msg&) {});
     return {
       [](caf::ok_atom) {},
+      [this](caf::close_atom) { quit(caf::exit_reason::user_shutdown); },
     };
   }
 };
@@ -447,6 +448,10 @@ caf::actor supervisor_of(caf::actor_system& sys) {
   std::lock_guard<std::mutex> guard{mtx};
   return sys.middleman().named_broker<supervisor_broker>(
     caf::atom("mas_super"));
+}
+
+void close_all(caf::actor_system& sys) {
+  caf::anon_send(supervisor_of(sys), caf::close_atom_v);
 }
 
 } // namespace mas::transport
