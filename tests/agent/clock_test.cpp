@@ -474,7 +474,7 @@ bool finishes(F f) {
 } // namespace
 
 TEST_CASE("a system with pending sleepers shuts down") {
-  // A sleeper that holds the clock is killed; the system then ends.
+  // A sleeper that holds the clocks is killed; the system then ends.
   CHECK(finishes([] {
     config cfg;
     caf::actor_system sys{cfg};
@@ -483,12 +483,14 @@ TEST_CASE("a system with pending sleepers shuts down") {
     auto sleeper = sys.spawn([clk, rt](caf::event_based_actor* a) {
       clk.sleep(a, 100).then([](double) {});
       rt.sleep(a, 3600).then([](double) {});
+      return caf::behavior{[](int) {}};
     });
     caf::scoped_actor self{sys};
     self->send_exit(sleeper, caf::exit_reason::kill);
   }));
-  // When the last handle is gone, sleepers still waiting fail with
-  // request_receiver_down (like any request to a gone actor) and end.
+  // Once the last handle is gone, nobody can move an external clock: its
+  // sleepers fail with request_receiver_down (like any request to a gone
+  // actor) and end. A real-time clock still wakes its sleepers.
   CHECK(finishes([] {
     config cfg;
     caf::actor_system sys{cfg};
@@ -496,17 +498,39 @@ TEST_CASE("a system with pending sleepers shuts down") {
     {
       auto clk = mas::clock::external(sys, "2016-01-01");
       auto rt = mas::clock::realtime(sys);
-      for (auto& c : {clk, rt})
+      for (auto& [c, dt] : {std::pair{clk, 100.0}, std::pair{rt, 0.02}})
         sys.spawn(
-          [](caf::event_based_actor* a, mas::clock on, caf::actor to) {
+          [](caf::event_based_actor* a, mas::clock on, double secs,
+             caf::actor to) {
             // Only the sleep is left once this returns: no handle.
-            on.sleep(a, 100).then(
-              [](double) {},
+            on.sleep(a, secs).then(
+              [a, to](double) { a->send(to, "woken"); },
               [a, to](caf::error& err) { a->send(to, mas::render(err)); });
           },
-          c, caf::actor_cast<caf::actor>(self));
+          c, dt, caf::actor_cast<caf::actor>(self));
     }
-    CHECK(receive_text(self) == "caf.request_receiver_down");
-    CHECK(receive_text(self) == "caf.request_receiver_down");
+    std::vector<std::string> texts{receive_text(self), receive_text(self)};
+    std::sort(texts.begin(), texts.end());
+    CHECK(texts
+          == std::vector<std::string>{"caf.request_receiver_down", "woken"});
   }));
+}
+
+TEST_CASE_METHOD(fixture, "the timers of an actor that ended are gone") {
+  auto clk = mas::clock::external(sys, "2016-01-01");
+  auto sleeper = sys.spawn(
+    [clk](caf::event_based_actor* a, caf::actor to) {
+      clk.sleep(a, 1).then([](double) {});
+      clk.call_in(a, 2, [] {});
+      a->send(to, "registered");
+      return caf::behavior{[](int) {}};
+    },
+    caf::actor_cast<caf::actor>(self));
+  CHECK(receive_text(self) == "registered");
+  CHECK(clk.next_activity() == 1.0);
+  self->send_exit(sleeper, caf::exit_reason::kill);
+  // The clock learns it from a down message: poll (bounded).
+  for (int i = 0; i < 30'000 && clk.next_activity(); ++i)
+    std::this_thread::sleep_for(1ms);
+  CHECK(clk.next_activity() == std::nullopt);
 }

@@ -69,9 +69,12 @@ private:
 /// thread-safe and usable from `main` and from any actor. Behind it is a
 /// hidden actor (`actor()`) that answers sleeps; it delivers every wake-up
 /// from its own context, in order of deadline and, for equal deadlines, of
-/// registration. When the last handle is gone the clock actor stops: pending
-/// sleeps fail with `caf::sec::request_receiver_down`, as requests to any
-/// dead actor do. Drop clocks before their actor system.
+/// registration. The timers of an actor that ends are dropped (the clock
+/// monitors its sleepers). When the last handle is gone, a real-time clock
+/// still wakes its sleepers and then stops; an external clock, which nobody
+/// can move anymore, stops at once: its sleeps fail with
+/// `caf::sec::request_receiver_down`, as requests to any gone actor do.
+/// Drop clocks before their actor system.
 ///
 /// Timers are registered in the calling thread before the request is sent,
 /// so `next_activity` sees a sleep as soon as `sleep` returns, and a

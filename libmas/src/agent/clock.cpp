@@ -1,5 +1,6 @@
 #include "mas/agent/clock.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor_cast.hpp>
@@ -20,6 +22,7 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
 
 #include "mas/wire/detail/text.hpp"
 
@@ -156,13 +159,26 @@ caf::error cancelled_error() {
 }
 
 struct clock_actor_state {
+  /// A sleep whose request has arrived.
+  struct sleeper {
+    caf::response_promise rp;
+    /// The actor sleeping: its timers end with it.
+    caf::actor_addr owner;
+  };
+
   std::shared_ptr<detail::clock_state> shared;
 
-  /// Promises of sleeps whose request has arrived, by timer id.
-  std::unordered_map<std::uint64_t, caf::response_promise> waiting;
+  /// Sleeps whose request has arrived, by timer id.
+  std::unordered_map<std::uint64_t, sleeper> waiting;
+
+  /// The sleeping actors we monitor.
+  std::unordered_set<caf::actor_addr> monitored;
 
   /// Real-time clocks: deadlines of the wake-ups sent to ourselves.
   std::multiset<double> ticks;
+
+  /// The last handle is gone: quit once nothing is pending.
+  bool closing = false;
 
   static inline const char* name = "mas.clock";
 };
@@ -172,12 +188,14 @@ using clock_actor_ptr = caf::stateful_actor<clock_actor_state>*;
 /// Delivers the due timers whose requests have arrived, in order; stops at
 /// the first due timer whose request is still on its way (the caller
 /// registered it before sending it), so that wake-ups keep their order.
+/// Quits when closing and nothing is left.
 void pump(clock_actor_ptr self) {
   auto& st = self->state;
   auto& sh = *st.shared;
   std::vector<std::pair<caf::response_promise, double>> ready;
   std::optional<double> next;
   double now;
+  bool idle;
   {
     std::lock_guard<std::mutex> guard{sh.mtx};
     now = sh.now();
@@ -188,16 +206,21 @@ void pump(clock_actor_ptr self) {
       auto i = st.waiting.find(id);
       if (i == st.waiting.end())
         break;
-      ready.emplace_back(std::move(i->second), at);
+      ready.emplace_back(std::move(i->second.rp), at);
       st.waiting.erase(i);
       sh.entries.erase(id);
       sh.due.pop_front();
     }
     if (!sh.pending.empty())
       next = sh.pending.begin()->first;
+    idle = sh.entries.empty();
   }
   for (auto& [rp, at] : ready)
     rp.deliver(at);
+  if (st.closing && idle) {
+    self->quit();
+    return;
+  }
   // Real-time: make sure a wake-up comes for the earliest deadline.
   if (sh.external || !next)
     return;
@@ -214,24 +237,58 @@ void pump(clock_actor_ptr self) {
   self->delayed_send(self, dt, advance_atom_v, *next);
 }
 
+/// Forgets the timers of an actor that has ended.
+void drop_owner(clock_actor_ptr self, const caf::actor_addr& owner) {
+  auto& st = self->state;
+  auto& sh = *st.shared;
+  st.monitored.erase(owner);
+  std::lock_guard<std::mutex> guard{sh.mtx};
+  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
+    if (i->second.owner != owner) {
+      ++i;
+      continue;
+    }
+    auto id = i->first;
+    if (auto e = sh.entries.find(id); e != sh.entries.end()) {
+      if (e->second.due) {
+        auto pos = std::find_if(sh.due.begin(), sh.due.end(),
+                                [id](auto& x) { return x.first == id; });
+        if (pos != sh.due.end())
+          sh.due.erase(pos);
+      } else {
+        sh.pending.erase({e->second.deadline, id});
+      }
+      sh.entries.erase(e);
+    }
+    i = st.waiting.erase(i);
+  }
+}
+
 caf::behavior clock_actor(clock_actor_ptr self,
                           std::shared_ptr<detail::clock_state> shared) {
   self->state.shared = std::move(shared);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    drop_owner(self, msg.source);
+    pump(self);
+  });
   return {
     [=](sleep_atom, double, std::uint64_t id) {
       auto rp = self->make_response_promise();
+      auto& st = self->state;
       bool known;
       {
-        auto& sh = *self->state.shared;
-        std::lock_guard<std::mutex> guard{sh.mtx};
-        known = sh.entries.count(id) > 0;
+        std::lock_guard<std::mutex> guard{st.shared->mtx};
+        known = st.shared->entries.count(id) > 0;
       }
       if (!known) {
         // Cancelled before its request arrived.
         rp.deliver(cancelled_error());
         return rp;
       }
-      self->state.waiting.emplace(id, rp);
+      auto owner = caf::actor_cast<caf::actor_addr>(rp.source());
+      if (owner && st.monitored.insert(owner).second)
+        self->monitor(owner);
+      st.waiting.emplace(id, clock_actor_state::sleeper{rp, owner});
       pump(self);
       return rp;
     },
@@ -245,8 +302,9 @@ caf::behavior clock_actor(clock_actor_ptr self,
         if (st.shared->entries.count(id) > 0)
           return; // due before the cancel: wakes normally, f does not run
       }
-      i->second.deliver(cancelled_error());
+      i->second.rp.deliver(cancelled_error());
       st.waiting.erase(i);
+      pump(self);
     },
     [=](advance_atom) { pump(self); },
     [=](advance_atom, double tick) {
@@ -256,11 +314,19 @@ caf::behavior clock_actor(clock_actor_ptr self,
       pump(self);
     },
     [=](caf::close_atom) {
-      // The last handle is gone: nobody can set the time or sleep anymore.
-      for (auto& kvp : self->state.waiting)
-        kvp.second.deliver(caf::make_error(caf::sec::request_receiver_down));
-      self->state.waiting.clear();
-      self->quit();
+      // The last handle is gone. A real-time clock still wakes the sleeps
+      // it has; an external one never moves again: its sleeps fail.
+      auto& st = self->state;
+      st.closing = true;
+      if (st.shared->external) {
+        for (auto& kvp : st.waiting)
+          kvp.second.rp.deliver(
+            caf::make_error(caf::sec::request_receiver_down));
+        st.waiting.clear();
+        self->quit();
+        return;
+      }
+      pump(self);
     },
   };
 }
