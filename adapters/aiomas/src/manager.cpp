@@ -110,7 +110,12 @@ manager::manager(caf::actor_config& cfg, agent_init init,
            clock().set_time(t);
          },
          {"time"});
-  expose("stop", [this] { container().request_stop(); });
+  // The answer goes out before the container is asked to stop, so the
+  // master sees it before the connection closes.
+  expose("stop", [this](rpc::responder later) {
+    later.deliver(wire::value{});
+    container().request_stop();
+  });
 }
 
 } // namespace mas::aiomas
