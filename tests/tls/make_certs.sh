@@ -4,6 +4,9 @@
 #   server.pem/server.key         CN=localhost, SAN DNS:localhost,
 #                                 IP:127.0.0.1, IP:::1 (signed by ca)
 #   client.pem/client.key         CN=client (signed by ca)
+#   device.pem/device.key         CN=localhost, SAN as server, for both
+#                                 ends (an aiomas container's SSLCerts:
+#                                 one certificate serves and connects)
 #   other-ca.pem/other-ca.key     an unrelated CA
 #   other-server.pem/.key         like server, signed by other-ca
 #   other-client.pem/.key         like client, signed by other-ca
@@ -19,6 +22,7 @@ out=$1
 openssl=${OPENSSL:-openssl}
 
 files="ca.pem ca.key server.pem server.key client.pem client.key
+device.pem device.key
 other-ca.pem other-ca.key other-server.pem other-server.key
 other-client.pem other-client.key"
 
@@ -58,6 +62,13 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ device_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ client_ext ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -94,12 +105,13 @@ make_leaf() {
 make_ca ca "libmas test CA"
 make_leaf server localhost server_ext ca
 make_leaf client client client_ext ca
+make_leaf device localhost device_ext ca
 make_ca other-ca "libmas other CA"
 make_leaf other-server localhost server_ext other-ca
 make_leaf other-client client client_ext other-ca
 
 run "$openssl" verify -CAfile "$work/ca.pem" "$work/server.pem" \
-  "$work/client.pem"
+  "$work/client.pem" "$work/device.pem"
 run "$openssl" verify -CAfile "$work/other-ca.pem" "$work/other-server.pem" \
   "$work/other-client.pem"
 
