@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_actor.hpp>
@@ -61,6 +63,27 @@ public:
 private:
   mas::rpc::responder held_;
 };
+
+} // namespace
+
+namespace mas {
+
+/// Certificates made once per test run (tests/tls/make_certs.sh).
+std::string test_certs() {
+  static std::string dir = [] {
+    const char* script = std::getenv("MAS_MAKE_CERTS");
+    REQUIRE(script != nullptr);
+    std::string tmpl = "/tmp/mas-aiomas-tls-XXXXXX";
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    REQUIRE(std::system((std::string{script} + " " + tmpl).c_str()) == 0);
+    return tmpl;
+  }();
+  return dir;
+}
+
+} // namespace mas
+
+namespace {
 
 std::unique_ptr<aiomas::container>
 make_container(aiomas::container_options opts = {},
@@ -367,4 +390,132 @@ TEST_CASE("a typed actor as an agent, its handlers exposed by name") {
   REQUIRE(p);
   CHECK(str(call(c2->system(), *p, "add", 3, 4)) == str(value{7}));
   anon_send_exit(calc, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+aiomas::container_options external_clock() {
+  aiomas::container_options opts;
+  opts.make_clock = [](caf::actor_system& sys) {
+    return mas::clock::external(sys, "2016-01-01T00:00:00+00:00");
+  };
+  return opts;
+}
+
+} // namespace
+
+TEST_CASE("a Sleeper on an external clock: sleeps, dates and their errors") {
+  auto c1 = make_container(external_clock());
+  auto c2 = make_container();
+  c1->spawn<mas::demo::sleeper>();
+  auto p = c2->connect(c1->address_of("0"));
+  REQUIRE(p);
+  CHECK(str(call(c2->system(), *p, "time")) == "0.0");
+  // utcnow() travels as an Arrow date: extension type 0.
+  auto now = call(c2->system(), *p, "utcnow");
+  REQUIRE(now);
+  CHECK(str(*now) == "{'__type__': (0, '2016-01-01T00:00:00+00:00')}");
+  caf::scoped_actor self{c2->system()};
+  auto first = p->call(self.ptr(), "sleep", 2);
+  auto second = p->call(self.ptr(), "sleep_until",
+                        *mas::wire::parse_date("2016-01-01T00:00:01+00:00"));
+  // Both are registered on the clock once a later call has been answered.
+  CHECK(str(call(c2->system(), *p, "time")) == "0.0");
+  CHECK(c1->clock().next_activity() == std::optional<double>{1.0});
+  c1->clock().set_time(5);
+  std::vector<double> woken;
+  for (auto* hdl : {&first, &second})
+    hdl->receive(
+      [&](value& v) { woken.push_back(mas::wire::from_value<double>(v)); },
+      [&](caf::error& err) { FAIL(mas::render(err)); });
+  CHECK(woken == std::vector<double>{5.0, 5.0});
+  CHECK(str(call(c2->system(), *p, "utcnow"))
+        == "{'__type__': (0, '2016-01-01T00:00:05+00:00')}");
+  auto res = call(c2->system(), *p, "sleep", -1);
+  REQUIRE(!res);
+  CHECK(last_line(res.error()) == "ValueError: dt must be > 0 but is -1.0");
+  res = call(c2->system(), *p, "sleep_until",
+             *mas::wire::parse_date("2016-01-01T00:00:01+00:00"));
+  REQUIRE(!res);
+  CHECK(last_line(res.error())
+        == "ValueError: Date \"2016-01-01T00:00:01+00:00\" is in the past");
+  res = call(c2->system(), *p, "sleep_until", "tomorrow");
+  REQUIRE(!res);
+  CHECK(last_line(res.error()).rfind("TypeError: ", 0) == 0);
+  CHECK_THROWS_WITH(c1->clock().set_time(4), "Time must be > 5.0 but is 4.0");
+}
+
+TEST_CASE("containers on LocalQueues") {
+  auto c1 = make_container({}, "local:lq-a");
+  auto c2 = make_container({}, "local:lq-b");
+  c1->spawn<mas::demo::relay>();
+  auto ping = c2->spawn<pinger>();
+  CHECK(c1->address_of("0") == "local://lq-a/0");
+  auto relay = c2->connect("local://lq-a/0");
+  REQUIRE(relay);
+  auto res
+    = call(c2->system(), *relay, "call_back", mas::router_of(ping, nullptr), 7);
+  CHECK(str(res) == "['pong', 7]");
+  auto missing = c2->connect("local://lq-none/0");
+  REQUIRE(!missing);
+  CHECK(mas::is(missing.error(), mas::errc::connect_failed));
+  CHECK(aiomas::container::create("local:lq-a").error() != caf::none);
+}
+
+TEST_CASE("TLS containers: one certificate serves and connects") {
+  auto dir = mas::test_certs();
+  aiomas::container_options opts;
+  opts.ssl = mas::net::ssl_certs{dir + "/ca.pem", dir + "/device.pem",
+                                 dir + "/device.key"};
+  auto c1 = make_container(opts);
+  auto c2 = make_container(opts);
+  c1->spawn<mas::demo::relay>();
+  auto ping = c2->spawn<pinger>();
+  auto relay = c2->connect(c1->address_of("0"));
+  REQUIRE(relay);
+  // The callback travels back over the same TLS connection.
+  auto res = call(c2->system(), *relay, "call_back",
+                  mas::router_of(ping, nullptr), "tls");
+  CHECK(str(res) == "['pong', 'tls']");
+  SECTION("a plain container cannot talk to a TLS one") {
+    auto plain = make_container();
+    auto p = plain->connect(c1->address_of("0"));
+    CHECK(!p);
+  }
+  SECTION("a certificate from another CA is refused") {
+    aiomas::container_options other;
+    other.ssl = mas::net::ssl_certs{dir + "/ca.pem", dir + "/other-server.pem",
+                                    dir + "/other-server.key"};
+    auto c3 = make_container(other);
+    auto p = c3->connect(c1->address_of("0"));
+    CHECK(!p);
+  }
+}
+
+TEST_CASE("many agents and many peer containers: one connection per peer") {
+  auto c1 = make_container();
+  for (int i = 0; i < 1000; ++i)
+    c1->spawn<mas::demo::callee>(std::to_string(i % 10));
+  auto c2 = make_container();
+  for (int i = 0; i < 1000; i += 37) {
+    auto p = c2->connect(c1->address_of(std::to_string(i)));
+    REQUIRE(p);
+    CHECK(str(call(c2->system(), *p, "spam", 1))
+          == "'" + std::to_string(i % 10) + "'");
+  }
+  CHECK(c2->outgoing_connections() == 1);
+  std::vector<std::unique_ptr<aiomas::container>> peers;
+  aiomas::container_options small;
+  small.configure = [](caf::actor_system_config& cfg) {
+    cfg.set("scheduler.max-threads", 1);
+  };
+  for (int i = 0; i < 16; ++i) {
+    peers.push_back(make_container(small));
+    for (int j = 0; j < 3; ++j) {
+      auto p = peers.back()->connect(c1->address_of(std::to_string(j)));
+      REQUIRE(p);
+    }
+    CHECK(peers.back()->outgoing_connections() == 1);
+  }
+  CHECK(c1->incoming_connections() == 17);
 }

@@ -272,6 +272,10 @@ std::size_t container::outgoing_connections() const {
   return state_->outgoing;
 }
 
+std::size_t container::incoming_connections() const {
+  return state_->server ? state_->server.open_connections() : 0;
+}
+
 void container::shutdown() {
   if (!core_)
     return;

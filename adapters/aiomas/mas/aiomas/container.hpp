@@ -127,6 +127,9 @@ public:
   /// Connections to other containers that are open now.
   std::size_t outgoing_connections() const;
 
+  /// Connections other containers opened to this one that are open now.
+  std::size_t incoming_connections() const;
+
   /// Closes the server and every connection (pending calls fail with
   /// `errc::connection_reset`), then stops the agents (aiomas
   /// `container.shutdown()`). Idempotent.
