@@ -6,7 +6,7 @@
 # usage: run_examples.sh CASE BINDIR MAKE_CERTS
 #   CASE        one of the cases below (ctest runs each as examples/CASE)
 #   BINDIR      where the example binaries are
-#   MAKE_CERTS  tests/tls/make_certs.sh (for tls_rpc)
+#   MAKE_CERTS  tests/tls/make_certs.sh (for tls_rpc and tls_containers)
 set -eu
 
 if [ $# -ne 3 ]; then
@@ -21,7 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # check EXPECTED CMD [ARGS...]: runs CMD (at most 60 s), normalizes its
 # standard output and compares it with EXPECTED; fails on any difference or
-# a non-zero exit status.
+# a non-zero exit status. Agent addresses get PORT for their port; the
+# external clock example's wall time passes as the docs' 0.5s if it is
+# 0.5 to 0.9 (it is an example, not a timing test).
 check() {
   expected=$1
   shift
@@ -32,6 +34,8 @@ check() {
     -e 's/channel #[0-9]+/channel #N/' \
     -e 's/rejected \(.*\)$/rejected (REASON)/' \
     -e "s|$tmp/|TMP/|g" \
+    -e 's|tcp://127\.0\.0\.1:[0-9]+/|tcp://127.0.0.1:PORT/|g' \
+    -e 's/^(Agent process finished after) 0\.[5-9]s$/\1 0.5s/' \
     "$tmp/out" >"$tmp/actual"
   printf '%s\n' "$expected" >"$tmp/expected"
   if [ "$status" -ne 0 ] || ! diff -u "$tmp/expected" "$tmp/actual"; then
@@ -104,13 +108,39 @@ exception_out="Origin: ('127.0.0.1', PORT)
 Traceback: ValueError: \"spam\" is not a number
 "
 connected_out="Client connected: <mas::rpc::client with channel #N>"
+hello_out="Monty says:
+Hello, World!
+Hello, World!
+Hello, World!"
+caller_out="Caller('tcp://127.0.0.1:PORT/1') connecting to tcp://127.0.0.1:PORT/0
+Caller('tcp://127.0.0.1:PORT/1') connected to CalleeProxy('tcp://127.0.0.1:PORT/0')
+Caller('tcp://127.0.0.1:PORT/1') got spamspamspam"
+multi_out="Caller('tcp://127.0.0.1:PORT/0') got spamspam from tcp://127.0.0.1:PORT/0
+Caller('tcp://127.0.0.1:PORT/0') got hamham from tcp://127.0.0.1:PORT/0
+Caller('tcp://127.0.0.1:PORT/0') got eggseggs from tcp://127.0.0.1:PORT/1
+3 agents in 2 containers: 2 connections"
+local_out="Caller('local://c/0') got spamspam from local://a/0
+Caller('local://c/0') got hamham from local://b/0
+Caller('local://c/0') got eggseggs from local://a/1
+3 agents in 2 containers: 2 connections"
+clocks_out="call_at(time() + 0.1): cancelling the call_in(0.3)
+call_in(0.2)
+call_at(utcnow() + 0.4 s)"
+external_out="Gonna sleep for 1s ...
+Agent process finished after 0.5s"
+typed_out="Calculator('tcp://127.0.0.1:PORT/0')
+add(3, 4) = 7
+add(5, 6) = 11
+calls() = 2"
+tls_containers_out="Callee('tcp://127.0.0.1:PORT/0') in a TLS container
+spam(3) over TLS: spamspamspam"
 loss_out="Connection lost :(
 Client connected :)
 Client disconnected :("
 
 case $case_name in
   help)
-    for x in channel_echo rpc_examples tls_rpc; do
+    for x in channel_echo rpc_examples tls_rpc agent_examples tls_containers; do
       check_help "$bin/$x"
     done
     ;;
@@ -182,6 +212,55 @@ client certificate from another CA: rejected (REASON)" \
 cya
 $add_out" "$bin/tls_rpc" --ca "$tmp/certs/ca.pem" \
       --cert "$tmp/certs/device.pem" --key "$tmp/certs/device.key"
+    ;;
+  agents_hello_world)
+    check "$hello_out" "$bin/agent_examples" hello-world
+    ;;
+  agents_caller_callee)
+    check "$caller_out" "$bin/agent_examples" caller-callee
+    ;;
+  agents_multi_container)
+    check "$multi_out" "$bin/agent_examples" multi-container
+    ;;
+  agents_local_queue)
+    check "$local_out" "$bin/agent_examples" local-queue
+    ;;
+  agents_clocks)
+    check "$clocks_out" "$bin/agent_examples" clocks
+    # The same agent on an external clock stepped to each next activity.
+    check "$clocks_out" "$bin/agent_examples" --clock external clocks
+    ;;
+  agents_external_clock)
+    check "$external_out" "$bin/agent_examples" external-clock
+    ;;
+  agents_typed_agent)
+    check "$typed_out" "$bin/agent_examples" typed-agent
+    ;;
+  agents_all_msgpack)
+    check "-- hello-world
+$hello_out
+-- caller-callee
+$caller_out
+-- multi-container
+$multi_out
+-- local-queue
+$local_out
+-- clocks
+$clocks_out
+-- external-clock
+$external_out
+-- typed-agent
+$typed_out" "$bin/agent_examples" --codec msgpack all
+    ;;
+  tls_containers)
+    sh "$make_certs" "$tmp/certs"
+    check "$tls_containers_out
+container without TLS: rejected (REASON)
+container certified by another CA: rejected (REASON)" \
+      "$bin/tls_containers" --certs "$tmp/certs"
+    check "$tls_containers_out" "$bin/tls_containers" \
+      --ca "$tmp/certs/ca.pem" --cert "$tmp/certs/device.pem" \
+      --key "$tmp/certs/device.key"
     ;;
   *)
     echo "$0: unknown case '$case_name'" >&2
