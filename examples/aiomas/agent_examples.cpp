@@ -60,7 +60,8 @@ struct setup {
 
 /// aiomas `Container.create(addr)`; null (after printing why) if it fails.
 std::unique_ptr<mas::aiomas::container>
-make_container(const std::string& addr, mas::aiomas::container_options opts) {
+make_container(const std::string& addr,
+               mas::aiomas::container_options opts = {}) {
   auto c = mas::aiomas::container::create(addr, std::move(opts));
   if (!c) {
     report(c.error());
