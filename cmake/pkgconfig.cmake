@@ -1,5 +1,6 @@
 # pkg-config files for the installed libmas: libmas-wire.pc, libmas-net.pc,
-# libmas-core.pc (one per CMake component) and libmas.pc (everything, = core),
+# libmas-core.pc, libmas-aiomas.pc (one per CMake component) and libmas.pc
+# (everything, = aiomas),
 # installed to LIBDIR/pkgconfig. Included from the top-level CMakeLists.txt
 # after the targets exist.
 #
@@ -132,6 +133,9 @@ mas_pc_file(libmas-core
   "libmas CAF runtime: aiomas channels and RPC"
   mas_core "libmas-wire libmas-net"
   "${_mas_caf_io_libs} ${_mas_caf_core_libs} -pthread" "" "" "${_mas_caf_cflags}")
+mas_pc_file(libmas-aiomas
+  "libmas aiomas adapter: agent containers, agents, subproc's Manager"
+  mas_aiomas "libmas-core" "" "" "" "")
 mas_pc_file(libmas
   "libmas: C++ agents speaking aiomas's and mango's wire formats (all components)"
-  "" "libmas-core" "" "" "" "")
+  "" "libmas-aiomas" "" "" "" "")

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       std::cout << usage;
       return 0;
     } else if (arg == "--version") {
-      std::cout << "mas_container " << MAS_VERSION_STRING << "\n";
+      std::cout << "mas_container (libmas) " << MAS_VERSION_STRING << "\n";
       return 0;
     } else if (arg == "--codec") {
       auto v = value("--codec");

@@ -66,7 +66,7 @@ private:
         g(err);
         return;
       }
-      f(std::move(*result));
+      f(*result); // an lvalue: handlers may take R, R& or const R&
     };
   }
 
