@@ -40,8 +40,14 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <csignal>
+#include <pthread.h>
+#include <sys/prctl.h>
+
+#include "../examples/aiomas/demo_agents.hpp"
 #include "mas/aiomas/agent.hpp"
 #include "mas/aiomas/container.hpp"
+#include "mas/aiomas/manager.hpp"
 #include "mas/config.hpp"
 #include "mas/errc.hpp"
 #include "mas/version.hpp"
@@ -61,6 +67,7 @@ constexpr bgo_atom bgo_atom_v{};
 
 constexpr const char* usage_text = R"(usage: agent_bench --inproc [options]
        agent_bench --client URL [options]
+       agent_bench --serve HOST:PORT [options]
 
 Messaging and calls between libmas agents (mas::aiomas::agent).
 
@@ -94,7 +101,13 @@ Messaging and calls between libmas agents (mas::aiomas::agent).
   --duration S       or S seconds, whichever comes first (default 5)
   --warmup N         untimed calls first (default 2000)
   --label NAME       first column of the --tsv line (default 1xK)
-both:
+--serve HOST:PORT    what mas_container does (a container with a Manager
+                     agent, aid 0, spawning the demo agents, e.g. Callee),
+                     but with --threads/--caf for diagnosis. Port 0 picks
+                     one. Prints "listening on HOST:PORT", "manager URL"
+                     and "ready"; runs until SIGTERM/SIGINT, Manager.stop()
+                     or until its parent exits
+all:
   --threads N        CAF scheduler threads (default: CAF 0.17's,
                      max(4, cores)); for --inproc in both systems
   --caf KEY=VALUE    a CAF 0.17 option, repeatable (both systems)
@@ -120,6 +133,7 @@ reply (or the sink's last message).
 struct options {
   bool inproc = false;
   std::string client;
+  std::string serve;
   std::string spawn = "Callee";
   std::vector<std::string> cases{"pp1", "pp64", "fanin4", "expose1",
                                  "expose64"};
@@ -740,6 +754,41 @@ int run_inproc(const options& opts) {
   return 0;
 }
 
+// -- server -------------------------------------------------------------------
+
+int run_server(const options& opts) {
+  // A server started by a script must not outlive it.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  mas::aiomas::container_options copts;
+  copts.configure
+    = [&opts](caf::actor_system_config& cfg) { apply(opts, cfg); };
+  auto home = mas::aiomas::container::create(opts.serve, copts);
+  if (!home) {
+    std::cerr << "agent_bench: " << mas::error_text(home.error()) << "\n";
+    return 1;
+  }
+  auto& c = **home;
+  auto mgr = c.spawn<mas::aiomas::manager>(mas::demo::demo_factories());
+  std::cout << "listening on " << c.local_endpoint().to_string() << "\n"
+            << "manager " << c.address_of(mas::aid_of(mgr)) << "\n"
+            << "ready" << std::endl;
+  std::thread waiter{[&c, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    c.request_stop();
+  }};
+  c.wait_for_stop();
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  c.shutdown();
+  return 0;
+}
+
 // -- client -------------------------------------------------------------------
 
 int run_client(const options& opts) {
@@ -862,6 +911,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--inproc") {
       opts.inproc = true;
+    } else if (arg == "--serve") {
+      opts.serve = next();
     } else if (arg == "--client") {
       opts.client = next();
     } else if (arg == "--spawn") {
@@ -896,8 +947,11 @@ int main(int argc, char** argv) {
       usage_error("unknown argument " + arg);
     }
   }
-  if (opts.inproc == !opts.client.empty())
-    usage_error("give either --inproc or --client URL");
+  if (int{opts.inproc} + int{!opts.client.empty()} + int{!opts.serve.empty()}
+      != 1)
+    usage_error("give one of --inproc, --client URL and --serve HOST:PORT");
+  if (!opts.serve.empty())
+    return run_server(opts);
   if (opts.inflight == 0 || opts.calls == 0)
     usage_error("--inflight and --calls must be positive");
   auto rc = opts.inproc ? run_inproc(opts) : run_client(opts);
