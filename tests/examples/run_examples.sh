@@ -132,6 +132,15 @@ typed_out="Calculator('tcp://127.0.0.1:PORT/0')
 add(3, 4) = 7
 add(5, 6) = 11
 calls() = 2"
+subproc_out="container 1 ready at tcp://127.0.0.1:PORT/0
+container 2 ready at tcp://127.0.0.1:PORT/0
+spawned Callee(word='eggs') at tcp://127.0.0.1:PORT/1
+spawned Caller() at tcp://127.0.0.1:PORT/1
+Caller.run(callee) -> 'eggseggseggs'
+spawned Sleeper() at tcp://127.0.0.1:PORT/2
+set_time(1.0) on both containers
+Sleeper.sleep(1.0) -> 1.0, utcnow() -> 2010-03-26T23:00:01+00:00
+stop() -> None, None; exit statuses 0, 0"
 tls_containers_out="Callee('tcp://127.0.0.1:PORT/0') in a TLS container
 spam(3) over TLS: spamspamspam"
 loss_out="Connection lost :(
@@ -140,7 +149,8 @@ Client disconnected :("
 
 case $case_name in
   help)
-    for x in channel_echo rpc_examples tls_rpc agent_examples tls_containers; do
+    for x in channel_echo rpc_examples tls_rpc agent_examples tls_containers \
+      subproc_master; do
       check_help "$bin/$x"
     done
     ;;
@@ -261,6 +271,10 @@ container certified by another CA: rejected (REASON)" \
     check "$tls_containers_out" "$bin/tls_containers" \
       --ca "$tmp/certs/ca.pem" --cert "$tmp/certs/device.pem" \
       --key "$tmp/certs/device.key"
+    ;;
+  subproc_master)
+    check "$subproc_out" "$bin/subproc_master"
+    check "$subproc_out" "$bin/subproc_master" --codec json
     ;;
   *)
     echo "$0: unknown case '$case_name'" >&2
