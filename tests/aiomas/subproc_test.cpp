@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
@@ -49,6 +50,17 @@ int free_port() {
   REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+/// The number of open descriptors of this process.
+std::size_t open_fds() {
+  std::size_t n = 0;
+  if (auto dir = opendir("/proc/self/fd")) {
+    while (readdir(dir) != nullptr)
+      ++n;
+    closedir(dir);
+  }
+  return n;
 }
 
 std::string last_line(const caf::error& err) {
@@ -165,7 +177,8 @@ TEST_CASE("subprocess: bad programs, no ready line, exit status") {
     // Reaped: the pid is no child of ours any more.
     CHECK(waitpid(pid, nullptr, WNOHANG) == -1);
   }
-  SECTION("output lines and a signal's status") {
+  SECTION("output lines and a signal's status; no descriptor left") {
+    auto before = open_fds();
     auto p = aiomas::subprocess::start(
       {"sh", "-c", "echo one; echo ready; exec sleep 60"});
     REQUIRE(p);
@@ -174,6 +187,11 @@ TEST_CASE("subprocess: bad programs, no ready line, exit status") {
     CHECK((*p)->kill());
     CHECK((*p)->wait(30s) == -SIGKILL);
     CHECK((*p)->wait(0ms) == -SIGKILL);
+    p->reset();
+    CHECK(open_fds() == before);
+    // A program that cannot start leaves none either.
+    CHECK(!aiomas::subprocess::start({"/nonexistent/x"}));
+    CHECK(open_fds() == before);
   }
 }
 

@@ -30,7 +30,9 @@ namespace mas::aiomas {
 /// instead (`container::connect(url, timeout)` retries until it is up).
 ///
 /// Every wait is bounded. The destructor kills (SIGKILL) and reaps a child
-/// that still runs, so no zombie and no pipe outlive the object.
+/// that still runs, so no zombie and no pipe outlive the object. One owner
+/// thread calls the member functions (only `wait_ready` and `output` may
+/// be called from other threads).
 class subprocess {
 public:
   /// Starts `argv[0]` (searched in `PATH` if it has no `/`) with `argv`.
