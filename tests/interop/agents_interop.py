@@ -52,18 +52,27 @@ def ssl_certs(certs):
 
 
 class MasContainer(ri.Proc):
-    """build/bin/mas_container on a free port; waits for its 'ready'."""
+    """build/bin/mas_container on a free port; waits for its 'ready'. A
+    port taken between free_port() and the bind (another test running in
+    parallel) makes mas_container exit 1; then it starts again on another
+    port (at most 3 times)."""
 
     def __init__(self, path, codec, extra=(), certs=None, timeout=30.0):
-        self.port = free_port()
-        self.base = "tcp://127.0.0.1:%d/" % self.port
-        super().__init__([path, "--codec", codec, *extra, *tls_args(certs),
-                          "127.0.0.1:%d" % self.port])
-        try:
-            self.expect(lambda s: s == "ready", timeout, "'ready'")
-        except BaseException:
-            self.kill()
-            raise
+        for attempt in range(3):
+            self.port = free_port()
+            self.base = "tcp://127.0.0.1:%d/" % self.port
+            super().__init__([path, "--codec", codec, *extra,
+                              *tls_args(certs), "127.0.0.1:%d" % self.port])
+            try:
+                self.expect(lambda s: s == "ready", timeout, "'ready'")
+                return
+            except AssertionError:
+                self.kill()
+                if attempt == 2 or "cannot start" not in "".join(self.err):
+                    raise
+            except BaseException:
+                self.kill()
+                raise
 
 
 def py_container_argv(codec, port, clock="external", certs=None):

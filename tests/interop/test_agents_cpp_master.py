@@ -53,19 +53,26 @@ class CppMaster(unittest.TestCase):
     def probe(self, scenario, clock="external"):
         """Runs the probe against a fresh Python container; returns its
         `name: result` lines as a dict (and checks the probe's exit 0)."""
-        port = ai.free_port()
-        argv = [ARGS.probe, "--codec", CODEC, "--port", str(port),
-                "--scenario", scenario, *ai.tls_args(self.certs), "--",
-                *ai.py_container_argv(CODEC, port, clock, self.certs)]
-        with ri.Proc(argv) as proc:
-            try:
-                rc = proc.wait(90)
-            finally:
-                # The probe reaps its child; if the probe died first, make
-                # sure the child does not outlive the test.
-                self.kill_child(proc)
-            proc.join_output()
+        for attempt in range(3):
+            port = ai.free_port()
+            argv = [ARGS.probe, "--codec", CODEC, "--port", str(port),
+                    "--scenario", scenario, *ai.tls_args(self.certs), "--",
+                    *ai.py_container_argv(CODEC, port, clock, self.certs)]
+            with ri.Proc(argv) as proc:
+                try:
+                    rc = proc.wait(90)
+                finally:
+                    # The probe reaps its child; if the probe died first,
+                    # make sure the child does not outlive the test.
+                    self.kill_child(proc)
+                proc.join_output()
+            # The port was taken between free_port() and the child's bind
+            # (a test running in parallel): again, on another port.
+            if rc != 0 and attempt < 2 and \
+                    "address already in use" in "".join(proc.err):
+                continue
             self.assertEqual(rc, 0, proc.describe())
+            break
         out = {}
         for line in proc.out:
             name, _, result = line.partition(": ")
