@@ -49,7 +49,7 @@ cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
   echo 'find_package(libmas 0.1 REQUIRED)'
   for i in $(seq 1 "$count"); do
     echo "add_executable(snippet$i snippet$i.cpp)"
-    echo "target_link_libraries(snippet$i PRIVATE libmas::core)"
+    echo "target_link_libraries(snippet$i PRIVATE libmas::aiomas)"
   done
 } >"$scratch/snippets/CMakeLists.txt"
 cmake -S "$scratch/snippets" -B "$scratch/build" -G Ninja \
