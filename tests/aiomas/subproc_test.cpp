@@ -277,3 +277,30 @@ TEST_CASE("a child that vanishes mid-call fails the pending call") {
   CHECK((mas::is(again.error(), mas::errc::connect_failed)
          || mas::is(again.error(), mas::errc::connection_reset)));
 }
+
+TEST_CASE("mas_container like container.py: --init-time, --start-date, "
+          "port 0 reported") {
+  fixture f{{"--clock", "external", "--init-time", "-1", "--start-date",
+             "2010-03-27T00:00:00+01:00"}};
+  // The first line names the base address (the fixture chose the port).
+  auto lines = f.child->output();
+  REQUIRE(!lines.empty());
+  CHECK(lines.front() == "listening on " + f.base);
+  auto sleeper = f.spawned("Sleeper");
+  CHECK(str(f.call(sleeper.agent, "time")) == str(value{-1.0}));
+  CHECK(str(f.call(sleeper.agent, "utcnow"))
+        == "{'__type__': (0, '2010-03-26T22:59:59+00:00')}");
+  CHECK(str(f.set_time(0.0)) == str(value{}));
+  CHECK(str(f.call(sleeper.agent, "utcnow"))
+        == "{'__type__': (0, '2010-03-26T23:00:00+00:00')}");
+  // Port 0: the container picks one and says which.
+  auto p = aiomas::subprocess::start({MAS_CONTAINER_PATH, "127.0.0.1:0"});
+  REQUIRE(p);
+  REQUIRE(!(*p)->wait_ready(30s));
+  auto out = (*p)->output();
+  REQUIRE(!out.empty());
+  CHECK(out.front().rfind("listening on tcp://127.0.0.1:", 0) == 0);
+  CHECK(out.front().find(":0/") == std::string::npos);
+  (*p)->terminate();
+  CHECK((*p)->wait(30s) == std::optional<int>{0});
+}

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -32,8 +33,10 @@ constexpr const char* usage = R"(usage: mas_container [OPTIONS] HOST:PORT
 Start an aiomas agent container at HOST:PORT ([IPV6]:PORT and unix:PATH work
 too) with a Manager agent (aid 0), like aiomas.subproc's container.py. A
 master connects to tcp://HOST:PORT/0 and calls spawn(qualname, *args,
-**kwargs), set_time(t) and stop(). Prints "ready" on a line of its own once
-it accepts connections; exits 0 after Manager.stop() or SIGTERM/SIGINT.
+**kwargs), set_time(t) and stop(). Once it accepts connections it prints
+"listening on tcp://HOST:PORT/" (the agents' base address; port 0 picks a
+free port) and then "ready" on a line of its own; exits 0 after
+Manager.stop() or SIGTERM/SIGINT.
 
 agent types (qualname, or module:qualname):
   Callee(word="spam")  spam(times) -> word * times
@@ -45,8 +48,10 @@ agent types (qualname, or module:qualname):
 options:
   --codec NAME            json (default), msgpack or msgpack-blosc
   --clock KIND            realtime (default) or external (set by set_time)
-  --start-date DATE       external clock: utcnow() at time 0 (ISO-8601,
-                          default 2016-01-01T00:00:00+00:00)
+  --start-date DATE       external clock: utcnow() at its initial time
+                          (ISO-8601, default 2016-01-01T00:00:00+00:00)
+  --init-time T           external clock: the initial time() (default 0;
+                          the seed's container.py uses -1)
   --tls CA CERT KEY       TLS with client certificates (aiomas SSLCerts)
   --log-level LEVEL       debug, info, warning (default), error, critical
   -h, --help              show this text
@@ -78,6 +83,7 @@ int main(int argc, char** argv) {
   std::string codec = "json";
   std::string clock_kind = "realtime";
   std::string start_date = "2016-01-01T00:00:00+00:00";
+  double init_time = 0;
   std::optional<mas::net::ssl_certs> tls;
   int min_rank = 2;
   std::optional<std::string> addr;
@@ -111,6 +117,13 @@ int main(int argc, char** argv) {
         return fail("--start-date needs an ISO-8601 date, e.g. "
                     "2010-03-27T00:00:00+01:00");
       start_date = *v;
+    } else if (arg == "--init-time") {
+      auto v = value("--init-time");
+      char* end = nullptr;
+      if (v)
+        init_time = std::strtod(v->c_str(), &end);
+      if (!v || v->empty() || end != v->c_str() + v->size())
+        return fail("--init-time needs a number, e.g. -1");
     } else if (arg == "--tls") {
       if (i + 3 >= args.size())
         return fail("--tls needs CAFILE CERTFILE KEYFILE");
@@ -156,8 +169,9 @@ int main(int argc, char** argv) {
   opts.codec = *mas::wire::parse_codec_kind(codec);
   opts.ssl = tls;
   if (clock_kind == "external")
-    opts.make_clock = [start_date](caf::actor_system& sys) {
-      return mas::clock::external(sys, *mas::wire::parse_date(start_date));
+    opts.make_clock = [start_date, init_time](caf::actor_system& sys) {
+      return mas::clock::external(sys, *mas::wire::parse_date(start_date),
+                                  init_time);
     };
   auto c = mas::aiomas::container::create(*addr, opts);
   if (!c) {
@@ -172,7 +186,10 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     home.request_stop();
   }};
-  std::cout << "ready" << std::endl;
+  // The agents' base address first (with the port the OS chose for port 0),
+  // then the line masters wait for.
+  std::cout << "listening on " << home.base_url() << "\n"
+            << "ready" << std::endl;
   home.wait_for_stop();
   // Wake the waiter if it still waits (the signal stays blocked).
   pthread_kill(waiter.native_handle(), SIGTERM);
