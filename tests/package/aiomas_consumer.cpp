@@ -16,15 +16,14 @@ class callee : public mas::aiomas::agent {
 public:
   callee(caf::actor_config& cfg, mas::agent_init init)
     : agent(cfg, std::move(init)) {
-    expose(
-      "spam",
-      [](std::int64_t times) {
-        std::string result;
-        for (std::int64_t i = 0; i < times; ++i)
-          result += "spam";
-        return result;
-      },
-      {"times"});
+    expose("spam",
+           [](std::int64_t times) {
+             std::string result;
+             for (std::int64_t i = 0; i < times; ++i)
+               result += "spam";
+             return result;
+           },
+           {"times"});
   }
 
   const char* name() const override {
