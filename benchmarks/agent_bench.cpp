@@ -114,9 +114,9 @@ all:
   --tsv              machine-readable lines, tab-separated, no header:
                      --client: label conns inflight calls seconds calls_per_s
                      p50_us p99_us (as rpc_bench); --inproc: case side
-                     inflight count seconds per_s p50_us p99_us, side = raw
-                     or agent (p50/p99 are 0 where nothing is timed per
-                     message)
+                     inflight count seconds per_s p50_us p99_us, side =
+                     raw, rawc or agent (p50/p99 are 0 where nothing is
+                     timed per message: pp64, fanin4)
   -h, --help         this text
   --version          print "agent_bench (libmas) VERSION"
 
@@ -671,7 +671,7 @@ summary run_expose(mas::aiomas::container& home, caf::scoped_actor& self,
     return summarize(*st, t0);
   };
   phase(std::min<std::uint64_t>(count, 2000), false);
-  auto s = phase(count, inflight == 1);
+  auto s = phase(count, true);
   home.remove_agent(aid);
   caf::anon_send_exit(callee, caf::exit_reason::user_shutdown);
   return s;

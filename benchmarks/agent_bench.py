@@ -14,6 +14,9 @@ asks the Manager to spawn a Callee, connects to it (container.connect) and
 calls spam(1): --inflight coroutines of the master agent, each awaiting its
 call and calling again (--inflight 1 is the sequential case). Latency:
 time.perf_counter from just before the call to just after its await.
+--local is the anchor of agent_bench --inproc's expose cases: the master
+agent and a Callee in one container, the master connecting to the Callee's
+address (aiomas connects to its own server over TCP, as libmas does).
 benchmarks/run_agent_bench runs it next to the C++ side (docs/benchmarks.md).
 """
 
@@ -48,6 +51,10 @@ class Master(aiomas.Agent):
         manager = await self.container.connect(manager_url, timeout=5)
         _, addr = await manager.spawn(qualname)
         self.callee = await self.container.connect(addr, timeout=5)
+
+    async def setup_local(self):
+        callee = Callee(self.container)
+        self.callee = await self.container.connect(callee.addr, timeout=5)
 
     async def run_phase(self, inflight, calls, duration, record):
         """Runs `calls` calls in all (at most `duration` s); returns
@@ -105,10 +112,21 @@ async def serve(addr):
     await container.shutdown(as_coro=True)
 
 
+def free_addr():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return ('127.0.0.1', s.getsockname()[1])
+
+
 async def client(args):
-    container = await aiomas.Container.create(('127.0.0.1', 0), as_coro=True)
+    # --local: the callee lives here, so this container needs a real port.
+    addr = free_addr() if args.local else ('127.0.0.1', 0)
+    container = await aiomas.Container.create(addr, as_coro=True)
     master = Master(container)
-    await master.setup(args.client, args.spawn)
+    if args.local:
+        await master.setup_local()
+    else:
+        await master.setup(args.client, args.spawn)
     if args.warmup > 0:
         await master.run_phase(args.inflight, args.warmup, args.duration,
                                False)
@@ -147,6 +165,10 @@ def main():
     mode.add_argument('--client', metavar='URL',
                       help='the Manager to spawn a Callee with, e.g. '
                            'tcp://127.0.0.1:5555/0; measure one case')
+    mode.add_argument('--local', action='store_true',
+                      help='like --client, but the Callee is in the '
+                           'master\'s own container (called through its '
+                           'address, i.e. the container\'s own TCP server)')
     p.add_argument('--spawn', default='__main__:Callee', metavar='QUALNAME',
                    help='what the Manager spawns (default __main__:Callee; '
                         'mas_container: Callee)')
