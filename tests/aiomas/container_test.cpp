@@ -519,3 +519,53 @@ TEST_CASE("many agents and many peer containers: one connection per peer") {
   }
   CHECK(c1->incoming_connections() == 17);
 }
+
+namespace {
+
+/// Tries to expose a method once it runs, which the agent refuses.
+class late_exposer : public aiomas::agent {
+public:
+  late_exposer(caf::actor_config& cfg, mas::agent_init init,
+               std::shared_ptr<std::string> error)
+    : agent(cfg, std::move(init)), error_(std::move(error)) {
+    // nop
+  }
+
+  caf::behavior make_behavior() override {
+    auto handler = agent_handler();
+    try {
+      expose("late", [] { return 1; });
+    } catch (const std::logic_error& e) {
+      *error_ = e.what();
+    }
+    return handler;
+  }
+
+private:
+  std::shared_ptr<std::string> error_;
+};
+
+} // namespace
+
+TEST_CASE("an agent exposes its methods before it runs, never after") {
+  auto c = make_container();
+  auto error = std::make_shared<std::string>();
+  auto hdl = c->spawn<late_exposer>(error);
+  // The agent has run make_behavior once it answers a call.
+  auto p = c->connect(c->address_of("0"));
+  REQUIRE(p);
+  auto res = call(c->system(), *p, "late");
+  REQUIRE(!res);
+  CHECK(last_line(res.error())
+        == R"(LookupError: Name "late" not found in "agents/0")");
+  // Once the agent has handled a message, its make_behavior has run.
+  caf::scoped_actor self{c->system()};
+  bool handled = false;
+  self->request(hdl, 30s, mas::invoke_atom_v, mas::agent_call{[] {}})
+    .receive([&] { handled = true; },
+             [&](caf::error& err) { FAIL(mas::render(err)); });
+  CHECK(handled);
+  CHECK(*error
+        == "cannot expose \"late\": agent Agent('" + c->address_of("0")
+             + "') runs already (expose in its constructor)");
+}

@@ -83,7 +83,9 @@ public:
   caf::behavior make_behavior() override;
 
 protected:
-  /// Exposes `fun` as `name`. Parameters convert from the call's args and
+  /// Exposes `fun` as `name` (call it in the constructor: once the agent
+  /// runs, its router serves connections and no longer changes; later
+  /// calls throw std::logic_error). Parameters convert from the call's args and
   /// kwargs (`param_names` names them); `rpc::proxy` parameters receive
   /// agents or services the caller passed. A first parameter of type
   /// `rpc::responder` makes the answer deferred: `fun` must deliver through
@@ -112,7 +114,11 @@ private:
   static void dispatch(rpc::call_context& ctx, const caf::weak_actor_ptr& me,
                        std::function<void(const rpc::responder&)> job);
 
+  /// Throws once the agent runs (its router is read concurrently then).
+  void check_not_serving(const std::string& name) const;
+
   container* home_;
+  bool serving_ = false;
   std::string aid_;
   std::string addr_;
   std::shared_ptr<rpc::service> router_;
@@ -156,6 +162,7 @@ void agent::expose(std::string name, F fun,
                          all_args>;
   constexpr auto arity = std::tuple_size_v<args>;
   rpc::detail::check_param_names(name, arity, param_names);
+  check_not_serving(name);
   auto shared = std::make_shared<F>(std::move(fun));
   auto me
     = ctrl() != nullptr ? caf::weak_actor_ptr{ctrl()} : caf::weak_actor_ptr{};

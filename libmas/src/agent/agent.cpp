@@ -1,5 +1,7 @@
 #include "mas/agent/agent.hpp"
 
+#include <stdexcept>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -23,9 +25,17 @@ std::string agent::to_string() const {
   return std::string{name()} + "('" + addr_ + "')";
 }
 
+void agent::check_not_serving(const std::string& name) const {
+  if (serving_)
+    throw std::logic_error("cannot expose \"" + name + "\": agent "
+                           + to_string()
+                           + " runs already (expose in its constructor)");
+}
+
 void agent::expose_raw(
   std::string name,
   std::function<void(rpc::responder, wire::array&, wire::dict&)> fun) {
+  check_not_serving(name);
   auto shared = std::make_shared<decltype(fun)>(std::move(fun));
   caf::weak_actor_ptr me{ctrl()};
   router_->expose_raw(std::move(name), [shared, me](rpc::call_context& ctx,
@@ -62,6 +72,7 @@ void agent::dispatch(rpc::call_context& ctx, const caf::weak_actor_ptr& me,
 }
 
 caf::message_handler agent::agent_handler() {
+  serving_ = true;
   return {
     [](invoke_atom, agent_call& call) { call.run(); },
   };
