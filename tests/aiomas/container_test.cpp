@@ -561,8 +561,10 @@ TEST_CASE("an agent exposes its methods before it runs, never after") {
   // Once the agent has handled a message, its make_behavior has run.
   caf::scoped_actor self{c->system()};
   bool handled = false;
-  self->request(hdl, 30s, mas::invoke_atom_v, mas::agent_call{[] {}})
-    .receive([&] { handled = true; },
+  self
+    ->request(hdl, 30s, mas::invoke_atom_v,
+              mas::agent_call{[] { return mas::channel::answer::deferred(); }})
+    .receive([&](mas::channel::answer&) { handled = true; },
              [&](caf::error& err) { FAIL(mas::render(err)); });
   CHECK(handled);
   CHECK(*error

@@ -14,6 +14,7 @@
 
 #include "mas/agent/container.hpp"
 #include "mas/atoms.hpp"
+#include "mas/channel/request_handler.hpp"
 #include "mas/rpc/call_context.hpp"
 #include "mas/rpc/exception.hpp"
 #include "mas/rpc/service.hpp"
@@ -21,15 +22,17 @@
 namespace mas {
 
 /// One exposed call, converted on its connection, to run in the agent's
-/// own context.
+/// own context. Its answer is the response to the connection (one message
+/// back per call); `deferred` when the method answers through a responder.
 struct agent_call {
-  std::function<void()> run;
+  std::function<channel::answer()> run;
 };
 
 } // namespace mas
 
-// Calls travel between local actors only.
+// Calls and answers travel between local actors only.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::agent_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mas::channel::answer)
 
 namespace mas {
 
@@ -111,8 +114,9 @@ protected:
 private:
   /// Forwards a converted call to this agent (a request, so a call to an
   /// agent that is gone fails instead of waiting).
-  static void dispatch(rpc::call_context& ctx, const caf::weak_actor_ptr& me,
-                       std::function<void(const rpc::responder&)> job);
+  static void
+  dispatch(rpc::call_context& ctx, const caf::weak_actor_ptr& me,
+           std::function<channel::answer(const rpc::responder&)> job);
 
   /// Throws once the agent runs (its router is read concurrently then).
   void check_not_serving(const std::string& name) const;
@@ -177,16 +181,23 @@ void agent::expose(std::string name, F fun,
         ctx, bound, std::make_index_sequence<n>{});
       dispatch(
         ctx, me,
-        [shared, converted
-                 = std::move(converted)](const rpc::responder& later) mutable {
+        [shared, converted = std::move(converted)](
+          const rpc::responder& later) mutable -> channel::answer {
           if constexpr (deferred) {
             std::apply([&](auto&... ys) { (*shared)(later, std::move(ys)...); },
                        converted);
+            return channel::answer::deferred();
           } else if constexpr (std::is_void_v<result>) {
             std::apply(*shared, std::move(converted));
-            later.deliver(wire::value{});
+            return channel::answer::result(wire::value{});
           } else {
-            later.deliver(std::apply(*shared, std::move(converted)));
+            auto res = std::apply(*shared, std::move(converted));
+            try {
+              return channel::answer::result(
+                rpc::detail::convert_result(later.types(), res));
+            } catch (const std::exception& e) {
+              return channel::answer::failure("SerializationError", e.what());
+            }
           }
         });
     });

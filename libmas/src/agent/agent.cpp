@@ -45,36 +45,52 @@ void agent::expose_raw(
              [shared, xs = std::move(xs),
               kwargs = std::move(kwargs)](const rpc::responder& later) mutable {
                (*shared)(later, xs, kwargs);
+               return channel::answer::deferred();
              });
   });
 }
 
-void agent::dispatch(rpc::call_context& ctx, const caf::weak_actor_ptr& me,
-                     std::function<void(const rpc::responder&)> job) {
+void agent::dispatch(
+  rpc::call_context& ctx, const caf::weak_actor_ptr& me,
+  std::function<channel::answer(const rpc::responder&)> job) {
   auto dest = caf::actor_cast<caf::actor>(me);
   if (!dest)
     throw rpc::exception("RuntimeError", "the agent is gone");
   auto later = ctx.defer();
-  agent_call call{[later, job = std::move(job)] {
+  agent_call call{[later, job = std::move(job)]() -> channel::answer {
     try {
-      job(later);
+      return job(later);
     } catch (const std::exception& e) {
-      later.fail(rpc::exception_type_of(e), e.what());
+      return channel::answer::failure(rpc::exception_type_of(e), e.what());
     }
   }};
+  // The agent's answer is the response: one message back to the connection.
   ctx.self()
     ->request(dest, caf::infinite, invoke_atom_v, std::move(call))
-    .then([] {},
-          [later](caf::error& err) {
-            later.fail("ConnectionError",
-                       "the agent is gone (" + error_text(err) + ")");
-          });
+    .then(
+      [later](channel::answer& ans) {
+        using kind = channel::answer::kind;
+        switch (ans.what) {
+          case kind::result:
+            later.deliver(std::move(ans.value));
+            break;
+          case kind::failure:
+            later.fail(ans.type, ans.message);
+            break;
+          case kind::deferred:
+            break; // the method answers through `later`
+        }
+      },
+      [later](caf::error& err) {
+        later.fail("ConnectionError",
+                   "the agent is gone (" + error_text(err) + ")");
+      });
 }
 
 caf::message_handler agent::agent_handler() {
   serving_ = true;
   return {
-    [](invoke_atom, agent_call& call) { call.run(); },
+    [](invoke_atom, agent_call& call) -> channel::answer { return call.run(); },
   };
 }
 
