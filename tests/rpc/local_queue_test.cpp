@@ -41,27 +41,7 @@ namespace {
 
 // -- fixture ------------------------------------------------------------------
 
-struct lq_fixture {
-  mas::test::config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-
-  lq_fixture() {
-    sys.await_actors_before_shutdown(false);
-  }
-
-  /// Calls `path` and returns its result or error.
-  caf::expected<value> call(const mas::rpc::connection& conn, std::string path,
-                            array args = {}, dict kwargs = {}) {
-    caf::expected<value> result{value{}};
-    self
-      ->request(conn, 10s, mas::call_atom_v, std::move(path), std::move(args),
-                std::move(kwargs))
-      .receive([&](value& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-
+struct lq_fixture : mas::test::rpc_fixture {
   /// Sends `x` over a channel and returns the reply or error.
   caf::expected<value> request(const mas::channel::connection& conn, value x) {
     caf::expected<value> result{value{}};

@@ -42,27 +42,7 @@ namespace {
 
 using config = mas::test::config;
 
-struct fixture {
-  config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-
-  fixture() {
-    sys.await_actors_before_shutdown(false);
-  }
-
-  /// Calls `path` and returns its result or error.
-  caf::expected<value> call(const mas::rpc::connection& conn, std::string path,
-                            array args = {}, dict kwargs = {}) {
-    caf::expected<value> result{value{}};
-    self
-      ->request(conn, 10s, mas::call_atom_v, std::move(path), std::move(args),
-                std::move(kwargs))
-      .receive([&](value& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-};
+using fixture = mas::test::rpc_fixture;
 
 std::shared_ptr<mas::rpc::service> make_math() {
   using mas::rpc::service;

@@ -8,9 +8,14 @@
 #include <cstdlib>
 #include <string>
 
+#include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/expected.hpp>
+#include <caf/scoped_actor.hpp>
 
+#include "mas/atoms.hpp"
 #include "mas/config.hpp"
+#include "mas/interfaces.hpp"
 
 namespace mas::test {
 
@@ -18,6 +23,30 @@ namespace mas::test {
 struct config : caf::actor_system_config {
   config() {
     mas::configure(*this);
+  }
+};
+
+/// An actor system for libmas and a blocking actor that calls from `main`.
+struct rpc_fixture {
+  config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+
+  rpc_fixture() {
+    sys.await_actors_before_shutdown(false);
+  }
+
+  /// Calls `path` and returns its result or error.
+  caf::expected<wire::value> call(const rpc::connection& conn, std::string path,
+                                  wire::array args = {},
+                                  wire::dict kwargs = {}) {
+    caf::expected<wire::value> result{wire::value{}};
+    self
+      ->request(conn, std::chrono::seconds{10}, call_atom_v, std::move(path),
+                std::move(args), std::move(kwargs))
+      .receive([&](wire::value& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
   }
 };
 
