@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,9 +22,11 @@ namespace mas::transport {
 /// aiomas moves bytes between two `asyncio.Queue`s; libmas gives each
 /// connection a `socketpair(AF_UNIX, SOCK_STREAM)` instead, so the broker,
 /// its bounds and every layer above run on a local connection exactly as on
-/// TCP. A connect creates the pair at once and queues the server's end here;
-/// the server's accept thread takes the ends in connect order (FIFO), as it
-/// takes connections from a listen backlog.
+/// TCP. A connect creates the pair at once, queues the server's end here
+/// and then calls the server's `on_waiting` in the connecting thread, which
+/// takes the ends in connect order (FIFO), as from a listen backlog. No
+/// thread of its own is involved, so on the `local_loop` a connect and its
+/// accept happen at one point of the loop's order.
 ///
 /// The registry of bound ids is process-wide (aiomas: the module's queue
 /// cache): a server and its clients may live in different actor systems of
@@ -46,11 +49,10 @@ public:
     return id_;
   }
 
-  /// Readable while connections wait to be taken (an eventfd), for the
-  /// accept thread's poll.
-  int ready_fd() const noexcept {
-    return ready_fd_.get();
-  }
+  /// Called (without locks held) in the connecting thread after a connect
+  /// queued a new end; a call may race with `unbind` (then `take` finds
+  /// nothing). Set it once, before the first connect can happen.
+  void on_waiting(std::function<void()> fn);
 
   /// The server's end of the oldest waiting connection, or an empty fd.
   net::unique_fd take();
@@ -82,7 +84,7 @@ private:
   net::unique_fd open_pair();
 
   std::string id_;
-  net::unique_fd ready_fd_;
+  std::shared_ptr<std::function<void()>> on_waiting_;
   std::deque<net::unique_fd> waiting_;
   bool bound_ = false;
 };

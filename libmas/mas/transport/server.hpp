@@ -16,14 +16,16 @@
 namespace mas::transport {
 
 /// Serves one accepted socket: spawns its broker and returns it. Runs on the
-/// server's accept thread. `peer` is Python's `peername` rendering.
+/// server's accept thread (a local queue's: the connecting thread). `peer` is
+/// Python's `peername` rendering.
 using accept_handler
   = std::function<caf::actor(net::unique_fd fd, const std::string& peer)>;
 
 /// A listening server (aiomas: the `asyncio.Server` of `start_server`).
 ///
-/// A thread of its own accepts connections, so CAF's I/O thread never spins
-/// on a listening socket it cannot serve: at `max_connections` open
+/// A TCP or Unix socket server accepts on a thread of its own (a local queue
+/// server in the thread that connects, see `local_queue`), so CAF's I/O thread
+/// never spins on a listening socket it cannot serve: at `max_connections` open
 /// connections, or when the process runs out of file descriptors, the
 /// server logs once, leaves new clients in the listen backlog and retries
 /// after `accept_backoff`, while open connections are served as usual.

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <thread>
 
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,11 +155,6 @@ caf::expected<std::unique_ptr<local_queue>> local_queue::bind(std::string id) {
   if (auto err = check_queue_id(id))
     return err;
   std::unique_ptr<local_queue> result{new local_queue(std::move(id))};
-  result->ready_fd_ = net::unique_fd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
-  if (!result->ready_fd_)
-    return make_error(errc::connect_failed,
-                      "cannot listen on local:" + result->id_
-                        + ": eventfd failed: " + std::strerror(errno));
   std::lock_guard<std::mutex> guard{registry_mutex()};
   auto [pos, added] = registry().emplace(result->id_, result.get());
   if (!added)
@@ -178,13 +172,12 @@ net::unique_fd local_queue::take() {
     return {};
   auto fd = std::move(waiting_.front());
   waiting_.pop_front();
-  if (waiting_.empty()) {
-    // Readable exactly while something waits: reset the counter with the
-    // lock held, so a concurrent connect cannot be lost between the two.
-    std::uint64_t count = 0;
-    [[maybe_unused]] auto n = ::read(ready_fd_.get(), &count, sizeof(count));
-  }
   return fd;
+}
+
+void local_queue::on_waiting(std::function<void()> fn) {
+  std::lock_guard<std::mutex> guard{registry_mutex()};
+  on_waiting_ = std::make_shared<std::function<void()>>(std::move(fn));
 }
 
 void local_queue::unbind() {
@@ -194,6 +187,7 @@ void local_queue::unbind() {
     if (!bound_)
       return;
     bound_ = false;
+    on_waiting_.reset();
     auto& ids = registry();
     auto pos = ids.find(id_);
     if (pos != ids.end() && pos->second == this)
@@ -210,8 +204,6 @@ net::unique_fd local_queue::open_pair() {
     return {};
   net::unique_fd client{fds[0]};
   waiting_.emplace_back(fds[1]);
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(ready_fd_.get(), &one, sizeof(one));
   return client;
 }
 
@@ -232,17 +224,24 @@ caf::expected<net::unique_fd> local_queue::connect(const std::string& id,
   }
   duration<double> interval{0.5};
   for (;;) {
+    net::unique_fd fd;
+    std::shared_ptr<std::function<void()>> notify;
     {
       std::lock_guard<std::mutex> guard{registry_mutex()};
       auto& ids = registry();
       if (auto pos = ids.find(id); pos != ids.end()) {
-        auto fd = pos->second->open_pair();
+        fd = pos->second->open_pair();
         if (!fd)
           return make_error(errc::connect_failed,
                             "cannot connect to local:" + id
                               + ": socketpair failed: " + std::strerror(errno));
-        return fd;
+        notify = pos->second->on_waiting_;
       }
+    }
+    if (fd) {
+      if (notify && *notify)
+        (*notify)();
+      return fd;
     }
     auto now = clock_type::now();
     if (deadline && now >= *deadline)

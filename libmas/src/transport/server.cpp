@@ -43,6 +43,10 @@ struct server::impl {
     = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping{false};
   std::mutex stop_mtx;
+  /// Local queues: serializes `drain` (recursive: a connection that ends
+  /// at once calls it again from inside `on_accept`).
+  std::recursive_mutex drain_mtx;
+  bool drain_at_limit = false;
   std::thread worker;
   /// Stops the accept thread when the actor system shuts down.
   caf::actor watcher;
@@ -69,36 +73,75 @@ struct server::impl {
     }
   }
 
+  /// Stops accepting from any thread; a local queue refuses connects from
+  /// now on, since nobody would take them (a listening socket stays open
+  /// until close()).
+  void halt() {
+    stopping = true;
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd.get(), &one, sizeof(one));
+    if (queue)
+      queue->unbind();
+  }
+
+  /// Hands an accepted socket to `on_accept` and counts it while its
+  /// connection is open; for a local queue, the end of a connection lets
+  /// the next waiting one in.
+  void accept(net::unique_fd conn, const std::string& peer,
+              std::weak_ptr<impl> self) {
+    open_count->fetch_add(1);
+    auto hdl = on_accept(std::move(conn), peer);
+    if (!hdl) {
+      open_count->fetch_sub(1);
+      return;
+    }
+    // Counts down when the connection's actor ends (at once if it has
+    // ended already).
+    hdl->attach_functor([count = open_count, self = std::move(self)] {
+      count->fetch_sub(1);
+      if (auto ptr = self.lock(); ptr && ptr->queue)
+        ptr->drain(self);
+    });
+  }
+
+  /// Local queues: accepts the waiting ends in connect order, up to
+  /// `max_connections` open at once. Runs in the thread that connected (or
+  /// ended a connection): a local queue server has no accept thread, so on
+  /// the `local_loop` the accept is part of the loop's deterministic order.
+  void drain(const std::weak_ptr<impl>& self) {
+    std::lock_guard<std::recursive_mutex> guard{drain_mtx};
+    while (!stopping) {
+      if (open_count->load() >= opts.max_connections) {
+        if (!drain_at_limit)
+          log(log_level::warning,
+              "server " + local.to_string() + ": "
+                + std::to_string(opts.max_connections)
+                + " connections open (max_connections); new clients wait");
+        drain_at_limit = true;
+        return;
+      }
+      auto fd = queue->take();
+      if (!fd)
+        return;
+      if (drain_at_limit) {
+        drain_at_limit = false;
+        log(log_level::info,
+            "server " + local.to_string() + ": accepting again");
+      }
+      accept(std::move(fd), queue_peer, self);
+    }
+  }
+
   /// Sleeps up to `ms` unless woken by stop().
   void pause(int ms) {
     pollfd p{wake_fd.get(), POLLIN, 0};
     ::poll(&p, 1, ms);
   }
 
-  void run() {
-    run_loop();
-    // Stopped by close() or by the actor system's shutdown: a local queue
-    // refuses connects from now on, since nobody would take them (a
-    // listening socket stays open until close()).
-    if (queue)
-      queue->unbind();
-  }
-
-  /// The next connection: a socket from the backlog or the server's end of
-  /// a local connection; -1 with `errno` set if none.
-  int accept_one() {
-    if (!queue)
-      return ::accept4(listen_fd.get(), nullptr, nullptr,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-    auto fd = queue->take();
-    if (!fd)
-      errno = EAGAIN;
-    return fd.release();
-  }
-
-  void run_loop() {
+  /// The accept thread of a TCP or Unix socket server.
+  void run(std::weak_ptr<impl> self) {
     auto where = local.to_string();
-    auto source = queue ? queue->ready_fd() : listen_fd.get();
+    auto source = listen_fd.get();
     auto backoff = static_cast<int>(opts.accept_backoff.count());
     // An episode (at the limit, out of descriptors) is logged when it
     // starts and ends only once the backlog is drained: a peer that keeps
@@ -145,7 +188,8 @@ struct server::impl {
       for (int i = 0; i < 64 && !stopping; ++i) {
         if (open_count->load() >= opts.max_connections)
           break;
-        int fd = accept_one();
+        int fd = ::accept4(listen_fd.get(), nullptr, nullptr,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
           auto err = errno;
           if (err == EAGAIN || err == EWOULDBLOCK) {
@@ -169,26 +213,17 @@ struct server::impl {
           break;
         }
         net::unique_fd conn{fd};
-        std::string peer = queue_peer;
-        if (!queue) {
-          try {
-            peer = net::peer_name(fd);
-          } catch (const net::socket_error&) {
-            continue; // the client is gone already
-          }
+        std::string peer;
+        try {
+          peer = net::peer_name(fd);
+        } catch (const net::socket_error&) {
+          continue; // the client is gone already
         }
         if (local.is_tcp()) {
           int one = 1;
           ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
-        open_count->fetch_add(1);
-        auto hdl = on_accept(std::move(conn), peer);
-        // Counts down when the connection's actor ends (at once if it has
-        // ended already).
-        if (hdl)
-          hdl->attach_functor([count = open_count] { count->fetch_sub(1); });
-        else
-          open_count->fetch_sub(1);
+        accept(std::move(conn), peer, self);
       }
     }
   }
@@ -201,11 +236,8 @@ caf::behavior watch_supervisor(caf::io::broker* self,
                                std::weak_ptr<server::impl> weak) {
   self->monitor(supervisor_of(self->home_system()));
   self->set_down_handler([self, weak](caf::down_msg&) {
-    if (auto ptr = weak.lock()) {
-      ptr->stopping = true;
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(ptr->wake_fd.get(), &one, sizeof(one));
-    }
+    if (auto ptr = weak.lock())
+      ptr->halt();
     self->quit();
   });
   return {
@@ -273,7 +305,14 @@ caf::expected<server> listen(caf::actor_system& sys, const net::endpoint& ep,
   ptr->on_accept = std::move(on_accept);
   ptr->watcher = sys.middleman().spawn_broker<caf::hidden>(
     watch_supervisor, std::weak_ptr<server::impl>{ptr});
-  ptr->worker = std::thread{[raw = ptr.get()] { raw->run(); }};
+  std::weak_ptr<server::impl> weak = ptr;
+  if (ptr->queue)
+    ptr->queue->on_waiting([weak] {
+      if (auto self = weak.lock())
+        self->drain(weak);
+    });
+  else
+    ptr->worker = std::thread{[raw = ptr.get(), weak] { raw->run(weak); }};
   return server{std::move(ptr)};
 }
 
