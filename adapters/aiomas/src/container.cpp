@@ -164,8 +164,8 @@ caf::behavior connector(connector_actor* self, channel::options opts,
 // -- construction -------------------------------------------------------------
 
 container::container(const net::endpoint& addr, container_options opts)
-  : mas::container(
-    setup{std::move(opts.configure), std::move(opts.make_clock)}),
+  : mas::container(setup{std::move(opts.configure), std::move(opts.make_clock),
+                         addr.is_local()}),
     endpoint_(addr), state_(std::make_shared<state>()) {
   // nop
 }

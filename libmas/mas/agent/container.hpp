@@ -48,6 +48,10 @@ public:
     std::function<void(caf::actor_system_config&)> configure;
     /// Makes the clock (default: real-time).
     std::function<mas::clock(caf::actor_system&)> make_clock;
+    /// Runs the system on `transport::local_loop`, with every other
+    /// container of the process that does: one thread, one deterministic
+    /// order of messages (aiomas's LocalQueue containers).
+    bool local_loop = false;
   };
 
   explicit container(setup su);

@@ -30,7 +30,8 @@ namespace mas::transport {
 /// the handshake is done (a failed handshake fails the connect, as Python's
 /// `open_connection` does). Blocks the calling thread: call it from `main`
 /// or a thread of your own. Actors use a connector (see
-/// `channel::connect`), which runs this on a thread of its own.
+/// `channel::connect`), which runs this on a thread of its own (on the
+/// `local_loop`: in the loop's order).
 caf::expected<caf::actor> connect(caf::actor_system& sys,
                                   const net::endpoint& ep, const options& opts,
                                   connect_timeout timeout,
@@ -38,7 +39,10 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
 
 /// A blocking connect packaged for actors: `fn` runs on a thread of its own
 /// once the returned actor receives `(connect_atom)`, and its result (or
-/// error) is the response. The actor then terminates.
+/// error) is the response. The actor then terminates. In a system on the
+/// `local_loop`, `fn` runs on the loop at that point of its order instead,
+/// so connects and accepts are deterministic too (a local connect never
+/// waits; a TCP connect from the loop blocks it while connecting).
 caf::actor spawn_connector(caf::actor_system& sys,
                            std::function<caf::expected<caf::message>()> fn);
 

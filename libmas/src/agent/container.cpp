@@ -6,6 +6,7 @@
 #include <caf/send.hpp>
 
 #include "mas/config.hpp"
+#include "mas/transport/local_loop.hpp"
 
 namespace mas {
 
@@ -14,7 +15,11 @@ container::container(setup su)
   configure(*cfg_);
   if (su.configure)
     su.configure(*cfg_);
+  if (su.local_loop)
+    transport::local_loop::configure(*cfg_);
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
+  if (su.local_loop)
+    transport::local_loop::attach(*sys_);
   clock_.emplace(su.make_clock ? su.make_clock(*sys_)
                                : mas::clock::realtime(*sys_));
 }
@@ -22,6 +27,13 @@ container::container(setup su)
 container::~container() {
   container::shutdown();
   clock_.reset();
+  if (transport::local_loop::runs(*sys_)) {
+    // The agents end on the loop, which also serves their connections
+    // until then; the system's destructor then runs the rest of its I/O
+    // loop on this thread.
+    sys_->await_all_actors_done();
+    transport::local_loop::detach(*sys_);
+  }
   sys_.reset();
 }
 

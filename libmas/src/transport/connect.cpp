@@ -2,12 +2,14 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/blocking_actor.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "mas/atoms.hpp"
 #include "mas/errc.hpp"
 #include "mas/net/socket.hpp"
 #include "mas/transport/broker.hpp"
+#include "mas/transport/local_loop.hpp"
 #include "mas/transport/local_queue.hpp"
 
 namespace mas::transport {
@@ -22,6 +24,10 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
   if (opts.tls && !ep.is_tcp())
     return make_error(errc::invalid_argument,
                       "TLS applies to TCP endpoints only");
+  if (opts.tls && local_loop::on_loop_thread())
+    return make_error(errc::invalid_argument,
+                      "a TLS connect waits for its handshake, which the "
+                      "local loop cannot do while it waits");
   net::unique_fd fd;
   std::string peer;
   if (ep.is_local()) {
@@ -74,6 +80,21 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
 
 caf::actor spawn_connector(caf::actor_system& sys,
                            std::function<caf::expected<caf::message>()> fn) {
+  // On the local loop the connect runs in the loop's order instead (a local
+  // connect never waits; others block the loop while they connect).
+  if (local_loop::runs(sys))
+    return sys.spawn<caf::hidden>(
+      [fn = std::move(fn)](caf::event_based_actor* self) -> caf::behavior {
+        return {
+          [self, fn](connect_atom) -> caf::result<caf::message> {
+            self->quit();
+            auto res = fn();
+            if (!res)
+              return std::move(res.error());
+            return std::move(*res);
+          },
+        };
+      });
   return sys.spawn<caf::detached + caf::hidden>(
     [fn = std::move(fn)](caf::blocking_actor* self) {
       bool done = false;
