@@ -1,11 +1,13 @@
 #include "mas/agent/container.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
 #include "mas/config.hpp"
+#include "mas/log.hpp"
 #include "mas/transport/local_loop.hpp"
 
 namespace mas {
@@ -28,6 +30,13 @@ container::~container() {
   container::shutdown();
   clock_.reset();
   if (transport::local_loop::runs(*sys_)) {
+    if (transport::local_loop::on_loop_thread()) {
+      // Waiting for the agents from their own thread would never return.
+      log(log_level::error, "a LocalQueue container was destroyed on the "
+                            "local loop (in one of the loop's actors); "
+                            "destroy it from outside its agents");
+      std::abort();
+    }
     // The agents end on the loop, which also serves their connections
     // until then; the system's destructor then runs the rest of its I/O
     // loop on this thread.
