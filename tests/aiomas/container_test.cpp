@@ -23,6 +23,7 @@
 #include "mas/aiomas/manager.hpp"
 #include "mas/errc.hpp"
 #include "mas/rpc/service.hpp"
+#include "test_agents.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::array;
@@ -46,22 +47,6 @@ public:
   const char* name() const override {
     return "Pinger";
   }
-};
-
-/// `hold()` never answers (until the container shuts down).
-class holder : public aiomas::agent {
-public:
-  holder(caf::actor_config& cfg, mas::agent_init init)
-    : agent(cfg, std::move(init)) {
-    expose("hold", [this](mas::rpc::responder later) { held_ = later; });
-    expose("fail", []() -> int { throw std::invalid_argument("nope"); });
-  }
-  const char* name() const override {
-    return "Holder";
-  }
-
-private:
-  mas::rpc::responder held_;
 };
 
 } // namespace
@@ -193,7 +178,7 @@ TEST_CASE("agents in two containers: connect, reuse, errors") {
   auto c1 = make_container();
   auto c2 = make_container();
   c1->spawn<mas::demo::callee>("eggs");
-  c1->spawn<holder>();
+  c1->spawn<mas::test::holder>();
   auto caller = c2->spawn<mas::demo::caller>();
   auto caller_proxy = c2->connect(c2->address_of(mas::aid_of(caller)));
   REQUIRE(caller_proxy);
@@ -271,7 +256,7 @@ TEST_CASE("an agent passed as an argument arrives as a proxy and is called "
 TEST_CASE("shutdown fails pending calls with a connection error") {
   auto c1 = make_container();
   auto c2 = make_container();
-  c1->spawn<holder>();
+  c1->spawn<mas::test::holder>();
   auto p = c2->connect(c1->address_of("0"));
   REQUIRE(p);
   caf::scoped_actor self{c2->system()};

@@ -23,6 +23,7 @@
 #include "mas/rpc/service.hpp"
 #include "mas/transport/local_loop.hpp"
 #include "mas/transport/local_queue.hpp"
+#include "test_agents.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::array;
@@ -114,22 +115,6 @@ public:
   }
 };
 
-/// `hold()` never answers (until the container shuts down); `fail()` raises.
-class holder : public aiomas::agent {
-public:
-  holder(caf::actor_config& cfg, mas::agent_init init)
-    : agent(cfg, std::move(init)) {
-    expose("hold", [this](mas::rpc::responder later) { held_ = later; });
-    expose("fail", []() -> int { throw std::invalid_argument("nope"); });
-  }
-  const char* name() const override {
-    return "Holder";
-  }
-
-private:
-  mas::rpc::responder held_;
-};
-
 std::unique_ptr<aiomas::container> make_local(const std::string& id) {
   auto c = aiomas::container::create("local:" + id);
   REQUIRE(c);
@@ -211,7 +196,7 @@ TEST_CASE("LocalQueue: every run delivers in the same order across "
 TEST_CASE("LocalQueue: a shutdown fails the calls pending on the loop") {
   auto a = make_local("pend-a");
   auto c = make_local("pend-c");
-  c->spawn<holder>();
+  c->spawn<mas::test::holder>();
   auto p = a->connect(c->address_of("0"));
   REQUIRE(p);
   caf::scoped_actor self{a->system()};
