@@ -126,10 +126,11 @@ caf::expected<child> start_container(mas::aiomas::container& master,
     return err;
   // The Manager is agent 0 of the new container.
   auto url = "tcp://" + addr + "/0";
-  auto mgr = master.connect(url, 10s);
+  auto mgr
+    = mas::aiomas::connect_manager(master, url, 10s, 30s, process->get());
   if (!mgr)
     return std::move(mgr.error());
-  return child{std::move(*process), {mgr->with_timeout(30s)}, url};
+  return child{std::move(*process), std::move(*mgr), url};
 }
 
 /// `Manager.spawn(qualname, *args, **kwargs)`: the agent and its address.

@@ -14,6 +14,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "mas/aiomas/container.hpp"
 #include "mas/aiomas/subproc.hpp"
 #include "mas/errc.hpp"
+#include "test_agents.hpp"
 
 #ifndef MAS_CONTAINER_PATH
 #error "MAS_CONTAINER_PATH (the mas_container binary) must be defined"
@@ -192,6 +194,46 @@ TEST_CASE("subprocess: bad programs, no ready line, exit status") {
     // A program that cannot start leaves none either.
     CHECK(!aiomas::subprocess::start({"/nonexistent/x"}));
     CHECK(open_fds() == before);
+  }
+}
+
+TEST_CASE("connect_manager waits for a Manager that appears late") {
+  // Python's aiomas.subproc.start listens before it creates its Manager;
+  // a container whose agent 0 comes a moment after its server stands in.
+  auto master = aiomas::container::create("127.0.0.1:0");
+  auto late = aiomas::container::create("127.0.0.1:0");
+  REQUIRE(master);
+  REQUIRE(late);
+  auto url = (*late)->address_of("0");
+  SECTION("the Manager appears: connected") {
+    std::thread spawner{[&] {
+      std::this_thread::sleep_for(300ms);
+      (*late)->spawn<mas::test::holder>();
+    }};
+    auto mgr = aiomas::connect_manager(**master, url, 30s, 5s);
+    spawner.join();
+    INFO((mgr ? "" : mas::render(mgr.error())));
+    REQUIRE(mgr);
+    CHECK(mgr->mgr.path() == "agents/0");
+  }
+  SECTION("no Manager within the timeout: no_such_agent") {
+    auto mgr = aiomas::connect_manager(**master, url, 200ms, 5s);
+    REQUIRE(!mgr);
+    CHECK(mas::is(mgr.error(), mas::errc::no_such_agent));
+  }
+  SECTION("the child ended: gives up before the timeout") {
+    auto child = aiomas::subprocess::start({"true"});
+    REQUIRE(child);
+    REQUIRE((*child)->wait(30s) == 0);
+    // A 10-minute timeout: only the ended child can end this wait.
+    auto mgr = aiomas::connect_manager(**master, url, 600s, 5s, child->get());
+    REQUIRE(!mgr);
+    CHECK(mas::is(mgr.error(), mas::errc::no_such_agent));
+  }
+  SECTION("other errors return at once") {
+    auto mgr = aiomas::connect_manager(**master, "tcp://127.0.0.1/0", 600s, 5s);
+    REQUIRE(!mgr);
+    CHECK(mas::is(mgr.error(), mas::errc::invalid_argument));
   }
 }
 

@@ -286,14 +286,15 @@ int main(int argc, char** argv) {
   }
   print("pid", std::to_string((*proc)->pid()));
   auto base = "tcp://127.0.0.1:" + std::to_string(port) + "/";
-  // Python containers print nothing: retry connecting (aiomas's timeout).
-  auto mgr_proxy = home.connect(base + "0", std::chrono::duration<double>{30});
-  if (!mgr_proxy) {
-    print("connect", "error: " + mas::render(mgr_proxy.error()));
+  // Python containers print nothing: retry connecting (aiomas's timeout)
+  // until the Manager is there.
+  auto mgr = aiomas::connect_manager(home, base + "0", 30s, 30s, proc->get());
+  if (!mgr) {
+    print("connect", "error: " + mas::render(mgr.error()));
     return 1;
   }
   print("connect", "ok");
-  master m{home, aiomas::manager_proxy{mgr_proxy->with_timeout(30s)}};
+  master m{home, std::move(*mgr)};
   if (scenario == "main") {
     run_main(m, home, base);
   } else if (scenario == "realtime") {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mas/aiomas/container.hpp"
 #include "mas/errc.hpp"
 #include "mas/wire/error.hpp"
 
@@ -272,6 +273,27 @@ manager_proxy::spawned_of(const wire::value& result) const {
     return spawned_agent{mgr.bind(pair[0]), pair[1].as_string()};
   } catch (const std::exception&) {
     return bad();
+  }
+}
+
+caf::expected<manager_proxy>
+connect_manager(container& master, const std::string& url,
+                std::chrono::milliseconds timeout,
+                std::chrono::milliseconds call_timeout, subprocess* child) {
+  using clock_type = std::chrono::steady_clock;
+  auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - clock_type::now());
+    auto proxy = master.connect(
+      url, std::chrono::duration<double>{std::max(left.count(), 1L) / 1e3});
+    if (proxy)
+      return manager_proxy{proxy->with_timeout(call_timeout)};
+    // Only "the Manager is not there yet" is worth another try.
+    if (!is(proxy.error(), errc::no_such_agent) || clock_type::now() >= deadline
+        || (child != nullptr && !child->running()))
+      return std::move(proxy.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
 }
 

@@ -18,6 +18,8 @@
 
 namespace mas::aiomas {
 
+class container;
+
 // -- subprocess
 // -----------------------------------------------------------------
 
@@ -149,5 +151,16 @@ struct manager_proxy {
     return mgr.call(self, "stop");
   }
 };
+
+/// Connects `master` to the Manager of a container process that was just
+/// started (`url` = `tcp://host:port/0`) and returns the Manager's proxy
+/// with `call_timeout`. Python's `aiomas.subproc.start` opens its server
+/// before it creates the Manager, so for a moment the container answers
+/// `validate_aid("0")` with "does not exist": this retries that answer and
+/// a refused connection until `timeout`, and gives up early if `child`
+/// (when given) has ended. Other errors return at once.
+caf::expected<manager_proxy> connect_manager(
+  container& master, const std::string& url, std::chrono::milliseconds timeout,
+  std::chrono::milliseconds call_timeout, subprocess* child = nullptr);
 
 } // namespace mas::aiomas
