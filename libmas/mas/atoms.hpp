@@ -55,4 +55,8 @@ CAF_ADD_ATOM(libmas, mas, cancel_atom, "cancel")
 /// Internal: runs a call an agent received in the agent's own context.
 CAF_ADD_ATOM(libmas, mas, invoke_atom, "invoke")
 
+CAF_ADD_ATOM(libmas, mas, idle_atom, "idle")
+
+CAF_ADD_ATOM(libmas, mas, due_atom, "due")
+
 CAF_END_TYPE_ID_BLOCK(libmas)

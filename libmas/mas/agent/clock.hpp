@@ -132,6 +132,11 @@ public:
   /// and cancelled timers do not count.
   std::optional<double> next_activity() const;
 
+  /// Wake-ups that are due but not yet delivered to their actors (e.g.
+  /// right after `set_time`). Once it is 0, every due wake-up is in its
+  /// actor's mailbox: what "idle or sleeping on the clock" checks.
+  std::size_t due_count() const;
+
   /// The clock actor (owns the promises of pending sleeps).
   caf::actor actor() const;
 

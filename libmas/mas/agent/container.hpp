@@ -72,7 +72,25 @@ public:
   }
 
   const agent_registry& agents() const noexcept {
+    return *agents_;
+  }
+
+  /// The registry, shared with helpers that may outlive a call (see
+  /// `await_idle`).
+  std::shared_ptr<const agent_registry> shared_agents() const noexcept {
     return agents_;
+  }
+
+  /// Counts work the agents did: agents call `note_activity` whenever they
+  /// handle a message, run a task or wake up (mango's agents do), so
+  /// `await_idle` can tell a quiet container from one that is still busy.
+  void note_activity() noexcept {
+    activity_->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// The counter behind `note_activity`.
+  const std::shared_ptr<std::atomic<std::uint64_t>>& activity() const noexcept {
+    return activity_;
   }
 
   // -- agents -----------------------------------------------------------------
@@ -122,13 +140,17 @@ protected:
 
   agent_init reserve(std::string aid);
 
-private:
+  /// Adds a spawned agent under the aid `reserve` gave it.
+  /// @throws std::invalid_argument if the aid is taken.
   void register_agent(agent_entry entry);
 
+private:
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   std::optional<mas::clock> clock_;
-  agent_registry agents_;
+  std::shared_ptr<agent_registry> agents_ = std::make_shared<agent_registry>();
+  std::shared_ptr<std::atomic<std::uint64_t>> activity_
+    = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::atomic<std::uint64_t> aid_counter_{0};
   std::mutex stop_mtx_;
   std::condition_variable stop_cv_;

@@ -307,6 +307,13 @@ caf::behavior clock_actor(clock_actor_ptr self,
       pump(self);
     },
     [=](advance_atom) { pump(self); },
+    [=](due_atom) {
+      // Delivers what can be delivered first: the rest waits for requests
+      // still on their way (see clock::due_count).
+      pump(self);
+      std::lock_guard<std::mutex> guard{self->state.shared->mtx};
+      return static_cast<std::uint64_t>(self->state.shared->due.size());
+    },
     [=](advance_atom, double tick) {
       auto& ticks = self->state.ticks;
       if (auto i = ticks.find(tick); i != ticks.end())
@@ -468,6 +475,12 @@ std::optional<double> clock::next_activity() const {
   if (st.pending.empty())
     return std::nullopt;
   return st.pending.begin()->first;
+}
+
+std::size_t clock::due_count() const {
+  auto& st = *impl_->state;
+  std::lock_guard<std::mutex> guard{st.mtx};
+  return st.due.size();
 }
 
 caf::actor clock::actor() const {

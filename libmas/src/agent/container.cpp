@@ -58,7 +58,7 @@ agent_init container::reserve(std::string aid) {
 }
 
 void container::register_agent(agent_entry entry) {
-  if (!agents_.add(entry))
+  if (!agents_->add(entry))
     throw std::invalid_argument("aid \"" + entry.aid + "\" is taken");
   on_added(entry);
 }
@@ -72,11 +72,11 @@ std::string container::add_agent(std::string type_name, caf::actor handle,
 }
 
 bool container::remove_agent(const std::string& aid) {
-  auto entry = agents_.find(aid);
+  auto entry = agents_->find(aid);
   if (!entry)
     return false;
   on_removed(*entry);
-  agents_.remove(aid);
+  agents_->remove(aid);
   return true;
 }
 
@@ -110,7 +110,7 @@ bool container::wait_for_stop(
 void container::shutdown() {
   if (shut_down_.exchange(true))
     return;
-  for (auto& entry : agents_.snapshot())
+  for (auto& entry : agents_->snapshot())
     caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
 }
 

@@ -1,0 +1,294 @@
+// mango TCP containers, C++ on both ends: aids, MangoMessages and ACL
+// messages between containers and inside one, routing, bad frames, the
+// pool noticing closed connections. Real sockets on 127.0.0.1.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "mas/agent/idle.hpp"
+#include "mas/mango/agent.hpp"
+#include "mas/mango/tcp_container.hpp"
+#include "mas/wire/convert.hpp"
+#include "mas/wire/frame.hpp"
+
+using namespace std::chrono_literals;
+using mas::wire::dict;
+using mas::wire::value;
+namespace mango = mas::mango;
+
+namespace {
+
+/// What agents saw, for the test thread to wait on.
+struct inbox {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<std::pair<value, dict>> messages;
+
+  void put(const value& content, const dict& meta) {
+    {
+      std::lock_guard guard{mtx};
+      messages.emplace_back(content, meta);
+    }
+    cv.notify_all();
+  }
+
+  /// Waits (30 s at most) until `n` messages arrived.
+  bool wait_for(std::size_t n) {
+    std::unique_lock guard{mtx};
+    return cv.wait_for(guard, 30s, [&] { return messages.size() >= n; });
+  }
+
+  std::size_t size() {
+    std::lock_guard guard{mtx};
+    return messages.size();
+  }
+};
+
+/// Records every message.
+class recorder : public mango::agent {
+public:
+  recorder(caf::actor_config& cfg, mas::agent_init init, inbox* box)
+    : agent(cfg, std::move(init)), box_(box) {
+  }
+
+  const char* name() const override {
+    return "Recorder";
+  }
+
+  void handle_message(const value& content, const dict& meta) override {
+    box_->put(content, meta);
+  }
+
+private:
+  inbox* box_;
+};
+
+/// Answers every message with `"re:" + content` to its sender.
+class replier : public mango::agent {
+public:
+  using agent::agent;
+
+  const char* name() const override {
+    return "Replier";
+  }
+
+  void handle_message(const value& content, const dict& meta) override {
+    send_message("re:" + content.as_string(), mango::sender_addr(meta));
+  }
+};
+
+std::unique_ptr<mango::tcp_container> make_container() {
+  auto c = mango::tcp_container::create("127.0.0.1", 0);
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+/// A raw client socket connected to `port`.
+int raw_connect(std::uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  return fd;
+}
+
+void raw_send_frame(int fd, const std::string& payload) {
+  std::string buf(4, '\0');
+  auto n = static_cast<std::uint32_t>(payload.size());
+  buf[0] = static_cast<char>(n >> 24);
+  buf[1] = static_cast<char>(n >> 16);
+  buf[2] = static_cast<char>(n >> 8);
+  buf[3] = static_cast<char>(n);
+  buf += payload;
+  REQUIRE(write(fd, buf.data(), buf.size())
+          == static_cast<ssize_t>(buf.size()));
+}
+
+/// A MangoMessage as mango 2.4 on Python 3.11 writes it.
+std::string mango_frame(const std::string& content_json,
+                        const std::string& receiver) {
+  return R"({"__type__": [-1465703651, {"content": )" + content_json
+         + R"(, "meta": {"sender_id": "py", "sender_addr": ["127.0.0.1", 1], )"
+         + R"("receiver_id": ")" + receiver + R"("}}]})";
+}
+
+} // namespace
+
+TEST_CASE("mango aids: agent<N> generated, suggestions kept or refused") {
+  auto c = make_container();
+  inbox box;
+  auto a0 = c->spawn<recorder>(&box);
+  auto named = c->register_agent<recorder>("echo", &box);
+  auto refused = c->register_agent<recorder>("agent7", &box);
+  auto taken = c->register_agent<recorder>("echo", &box);
+  auto ids = c->agents().snapshot();
+  std::vector<std::string> aids;
+  for (auto& e : ids)
+    aids.push_back(e.aid);
+  CHECK(aids == std::vector<std::string>{"agent0", "agent1", "agent2", "echo"});
+  CHECK(c->agents().find("echo")->type_name == "Recorder");
+  CHECK(!c->is_aid_available("agent12"));
+  CHECK(!c->is_aid_available("echo"));
+  CHECK(c->is_aid_available("agentX"));
+  CHECK(c->deregister("echo"));
+  CHECK(c->is_aid_available("echo"));
+  CHECK(c->address_of("agent0")
+        == "AgentAddress(protocol_addr=('127.0.0.1', "
+             + std::to_string(c->port()) + "), aid='agent0')");
+}
+
+TEST_CASE("MangoMessages between two TCP containers, and inside one") {
+  auto c1 = make_container();
+  auto c2 = make_container();
+  inbox box;
+  c1->register_agent<recorder>("rec", &box);
+  c2->register_agent<replier>("rep");
+  auto rec = c1->agent_addr("rec");
+  SECTION("a round trip: meta as mango fills it") {
+    dict kwargs;
+    kwargs.append("foo", 1);
+    REQUIRE(c1->send_message("hi", c2->agent_addr("rep"), "rec", kwargs));
+    REQUIRE(box.wait_for(1));
+    auto& [content, meta] = box.messages[0];
+    CHECK(content == value{"re:hi"});
+    CHECK(*meta.find("sender_id") == value{"rep"});
+    CHECK(*meta.find("receiver_id") == value{"rec"});
+    CHECK(*meta.find("network_protocol") == value{"tcp"});
+    CHECK(*meta.find("priority") == value{0});
+    CHECK(mango::tcp_target(*meta.find("sender_addr"))->second == c2->port());
+    CHECK(c2->stats().delivered == 1);
+    CHECK(c1->stats().delivered == 1);
+  }
+  SECTION("internal delivery: no socket, sender_addr a tuple") {
+    c1->register_agent<replier>("rep1");
+    REQUIRE(c1->send_message("x", c1->agent_addr("rep1"), "rec"));
+    REQUIRE(box.wait_for(1));
+    auto& meta = box.messages[0].second;
+    CHECK(meta.find("sender_addr")->is_tuple());
+    CHECK(c1->outgoing_connections() == 0);
+    CHECK(!c1->send_message("x", c1->agent_addr("nobody"), "rec"));
+  }
+  SECTION("a burst of 5000 arrives complete and in order") {
+    auto c3 = make_container();
+    inbox box3;
+    c3->register_agent<recorder>("sink", &box3);
+    for (int i = 0; i < 5000; ++i)
+      REQUIRE(c1->send_message(i, c3->agent_addr("sink"), "rec"));
+    REQUIRE(box3.wait_for(5000));
+    for (int i = 0; i < 5000; ++i)
+      REQUIRE(box3.messages[i].first == value{i});
+    CHECK(c1->outgoing_connections() == 1);
+  }
+  SECTION("ACL messages: create_acl, reply_acl") {
+    class acl_echo : public mango::agent {
+    public:
+      using agent::agent;
+      void handle_message(const value& content, const dict& meta) override {
+        send_message(
+          mango::reply_acl(meta, content, mango::performative::inform, addr()),
+          mango::sender_addr(meta));
+      }
+    };
+    c2->register_agent<acl_echo>("acl");
+    dict md;
+    md.append("performative", "request");
+    md.append("conversation_id", "c1");
+    md.append("reply_with", "r1");
+    auto msg = mango::create_acl("ping", c2->agent_addr("acl"), rec, md);
+    REQUIRE(c1->send_message(msg, c2->agent_addr("acl")));
+    REQUIRE(box.wait_for(1));
+    auto& [content, meta] = box.messages[0];
+    CHECK(content == value{"ping"});
+    CHECK(mango::performative_of(meta) == mango::performative::inform);
+    CHECK(*meta.find("conversation_id") == value{"c1"});
+    CHECK(*meta.find("in_reply_to") == value{"r1"});
+    CHECK(*meta.find("sender_id") == value{"acl"});
+    CHECK(meta.find("content") == nullptr);
+  }
+}
+
+TEST_CASE("bad frames are dropped, counted, and the connection stays") {
+  auto c = make_container();
+  inbox box;
+  c->register_agent<recorder>("rec", &box);
+  int fd = raw_connect(c->port());
+  raw_send_frame(fd, "{not json");
+  raw_send_frame(fd, R"({"__type__": [12345, {}]})");
+  raw_send_frame(fd, R"({"__type__": [-1465703651, {"content": 1}]})");
+  raw_send_frame(fd, R"({"plain": "json"})");
+  raw_send_frame(fd, mango_frame("1", "nobody"));
+  raw_send_frame(fd, mango_frame("\"after\"", "rec"));
+  REQUIRE(box.wait_for(1));
+  CHECK(box.messages[0].first == value{"after"});
+  auto st = c->stats();
+  CHECK(st.malformed == 4);
+  CHECK(st.unknown_receiver == 1);
+  CHECK(st.received == 6);
+  CHECK(c->incoming_connections() == 1);
+  close(fd);
+}
+
+TEST_CASE("type ids per peer: learned from a Python 3.13 peer") {
+  auto c = make_container();
+  inbox box;
+  c->register_agent<recorder>("rec", &box);
+  int fd = raw_connect(c->port());
+  // Python 3.13's MangoMessage id, from a peer at 127.0.0.1:9 (closed).
+  raw_send_frame(fd, R"({"__type__": [797259889, {"content": 5, "meta": )"
+                     R"({"sender_id": "p", "sender_addr": ["127.0.0.1", 9], )"
+                     R"("receiver_id": "rec"}}]})");
+  REQUIRE(box.wait_for(1));
+  CHECK(box.messages[0].first == value{5});
+  CHECK(c->learned_type_ids("127.0.0.1:9"));
+  CHECK(c->type_ids_of("127.0.0.1:9").mango_message == 797259889);
+  CHECK(c->type_ids_of("127.0.0.1:10").mango_message == -1465703651);
+  close(fd);
+}
+
+TEST_CASE("sending to a container that is not there fails and is counted") {
+  auto c = make_container();
+  auto other = make_container();
+  auto port = other->port();
+  other.reset();
+  REQUIRE(c->send_message(1, mango::tcp_addr("127.0.0.1", port, "x"), "me"));
+  CHECK(!c->send_message(1, mango::addr(value{"no-addr"}, "x"), "me"));
+  for (int i = 0; i < 3000 && c->stats().send_failed < 2; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(c->stats().send_failed == 2);
+}
+
+TEST_CASE("the pool notices a closed connection and reconnects") {
+  auto c1 = make_container();
+  inbox box;
+  std::uint16_t port = 0;
+  {
+    auto c2 = make_container();
+    c2->register_agent<recorder>("sink", &box);
+    port = c2->port();
+    REQUIRE(c1->send_message(1, c2->agent_addr("sink"), "me"));
+    REQUIRE(box.wait_for(1));
+  }
+  // The peer is gone and a new container has its port.
+  auto c3 = mango::tcp_container::create("127.0.0.1", port);
+  REQUIRE(c3);
+  (*c3)->register_agent<recorder>("sink", &box);
+  for (int i = 0; i < 3000 && c1->outgoing_connections() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(c1->outgoing_connections() == 0);
+  REQUIRE(c1->send_message(2, (*c3)->agent_addr("sink"), "me"));
+  REQUIRE(box.wait_for(2));
+  CHECK(box.messages[1].first == value{2});
+}
