@@ -231,6 +231,12 @@ void send_one(pool_actor* self, const pool_config& cfg, const std::string& key,
             if (other.in_flight > 0)
               --other.in_flight;
             other.unsent = unsent;
+            // Idle from now on? Then it closes after the TTL (a timer,
+            // not mango's lazy check: Python >= 3.12 mango waits in
+            // shutdown() until its peers close their connections to it).
+            if (other.in_flight == 0)
+              self->delayed_send(self, cfg.ttl + std::chrono::milliseconds{1},
+                                 resume_atom_v, key);
           }
         pump(self, cfg, key);
       },
@@ -316,6 +322,7 @@ caf::behavior pool_impl(pool_actor* self, pool_config cfg) {
       t.queue.push_back(pool_frame{std::move(payload), false});
       pump(self, cfg, key);
     },
+    [self, cfg](resume_atom, const std::string& key) { pump(self, cfg, key); },
     [self](caf::close_atom) {
       // Answers once every message has gone to a connection (or failed),
       // so what agents sent in on_stop is not dropped at shutdown.

@@ -65,7 +65,9 @@ struct container_options {
   std::size_t pipeline_depth = 256;
 
   /// Outgoing connections idle for longer are closed (mango
-  /// `tcp_connection_ttl`), checked whenever the pool sends.
+  /// `tcp_connection_ttl`). A timer checks it, not only the next send as in
+  /// mango: a Python >= 3.12 mango container waits in `shutdown()` until
+  /// every connection to it has closed.
   std::chrono::milliseconds connection_ttl = std::chrono::seconds{30};
 
   /// Frames the pool holds per target while it connects; more fail with
