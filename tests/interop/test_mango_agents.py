@@ -9,12 +9,22 @@ the C++ DistributedClockAgent).
 The C++ container answers each peer with the type ids its Python uses: run
 under 3.10, 3.11, 3.12 and 3.13, the same script checks every table.
 
-usage: test_mango_agents.py --container PATH [unittest args]
+The other direction: build/bin/interop_mango_agent_probe (C++ agents in a
+C++ container) talks to a real Python mango container (py_mango_echo.py, a
+process of its own): rich content and ACL round trips, a burst, a peer that
+restarts on the same port (the pool must notice the closed connection), and
+a C++ DistributedClockManager driving mango's DistributedClockAgent. And
+two Python mango peers of different Python versions on one C++ container
+at once.
+
+usage: test_mango_agents.py --container PATH --probe PATH [unittest args]
 """
 
 import asyncio
+import os
 import socket
 import struct
+import subprocess
 import sys
 
 import interop_common as ic
@@ -24,7 +34,7 @@ ic.require_peers("mango")
 import agents_interop as ai  # noqa: E402
 import rpc_interop as ri  # noqa: E402
 
-ARGS = ic.parse_args("container")
+ARGS = ic.parse_args("container", "probe")
 
 import unittest  # noqa: E402
 
@@ -249,6 +259,124 @@ class PythonMangoTalksToCpp(unittest.TestCase):
                     self.assertEqual(next_event, 5)
                     await manager.shutdown()
             run(main())
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+class PyEchoContainer(ri.Proc):
+    """py_mango_echo.py (real Python mango) on a port, once 'ready'."""
+
+    def __init__(self, port, clock="realtime"):
+        self.port = port
+        super().__init__([sys.executable, "-B",
+                          os.path.join(HERE, "py_mango_echo.py"),
+                          "--addr", "127.0.0.1:%d" % port, "--clock", clock])
+        self.expect(lambda s: s == "ready", TIMEOUT, "'ready'")
+
+    def stop(self, sig="term"):
+        if sig == "kill":
+            self.p.kill()
+        else:
+            self.p.terminate()
+        rc = self.wait()
+        self.join_output()
+        return rc
+
+
+class CppTalksToPythonMango(unittest.TestCase):
+    def probe(self, scenario, peer_port):
+        argv = [ARGS.probe, "--peer", "127.0.0.1:%d" % peer_port,
+                "--scenario", scenario,
+                "--python-minor", str(sys.version_info[1])]
+        return ri.Proc(argv)
+
+    def results(self, proc):
+        rc = proc.wait(120)
+        proc.join_output()
+        self.assertEqual(rc, 0, proc.describe())
+        return dict(line.split(": ", 1) for line in proc.out if ": " in line)
+
+    def run_scenario(self, scenario, clock="realtime"):
+        port = ai.free_port()
+        peer = PyEchoContainer(port, clock)
+        try:
+            return self.results(self.probe(scenario, port))
+        finally:
+            peer.stop()
+
+    def test_round_trip_rich_content(self):
+        out = self.run_scenario("roundtrip")
+        self.assertEqual(out["roundtrip"], "equal")
+        self.assertEqual(out["sender"], "'echo'")
+        self.assertEqual(out["learned"], "yes")
+
+    def test_acl_round_trip(self):
+        out = self.run_scenario("acl")
+        self.assertEqual(out["acl"], "'question'")
+        self.assertEqual(out["performative"], "inform")
+        self.assertEqual(out["conversation_id"], "'c-9'")
+        self.assertEqual(out["in_reply_to"], "'rw-1'")
+
+    def test_burst_none_lost(self):
+        self.assertEqual(self.run_scenario("burst")["burst"], "3000")
+
+    def test_peer_restarts_on_the_same_port(self):
+        port = ai.free_port()
+        peer = PyEchoContainer(port)
+        argv = [ARGS.probe, "--peer", "127.0.0.1:%d" % port,
+                "--scenario", "reconnect",
+                "--python-minor", str(sys.version_info[1])]
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            lines = []
+            for raw in proc.stdout:
+                lines.append(raw.decode().strip())
+                if lines[-1].startswith("first: "):
+                    break
+            self.assertIn("first: echoed", lines)
+            # The peer dies and comes back on the same port. mango would
+            # keep sending into the dead pooled connection; the C++ pool
+            # must notice it closed and connect to the new process.
+            peer.stop("kill")
+            peer = PyEchoContainer(port)
+            out, err = proc.communicate(b"go\n", timeout=120)
+            lines += out.decode().split("\n")
+            self.assertIn("second: echoed", lines, err.decode()[-2000:])
+            self.assertEqual(proc.returncode, 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            peer.stop()
+
+    def test_cpp_clock_manager_drives_mango_clock_agent(self):
+        out = self.run_scenario("clock", clock="external")
+        self.assertEqual(out["next_event"], "5.0")
+        self.assertEqual(out["after_5"], "5.0")
+        self.assertEqual(out["stop"], "none")
+
+
+class TwoPythonVersionsAtOnce(unittest.TestCase):
+    def test_peers_on_two_pythons_share_one_container(self):
+        other = [m for m in (10, 11, 12, 13) if m != sys.version_info[1]][-1]
+        other_py = os.path.join(ROOT, ".venv-mango3%d" % other, "bin",
+                                "python")
+        self.assertTrue(os.path.exists(other_py),
+                        "%s missing: run scripts/setup" % other_py)
+        with EchoContainer() as cpp:
+            argv = ["-B", os.path.join(HERE, "py_mango_sender.py"),
+                    "--target", "127.0.0.1:%d" % cpp.port, "--count", "500"]
+            procs = [subprocess.Popen([py] + argv, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+                     for py in (sys.executable, other_py)]
+            outs = [p.communicate(timeout=120) for p in procs]
+        for (out, err), p in zip(outs, procs):
+            self.assertEqual(out.decode().strip(), "echoed 500",
+                             err.decode()[-2000:])
+            self.assertEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,10 @@ bool container::is_self(const wire::value& protocol_addr) const {
   return protocol_addr == addr_;
 }
 
+void container::add_meta(wire::dict&, const agent_address&) const {
+  // nop
+}
+
 // -- agents -------------------------------------------------------------------
 
 bool container::is_aid_available(const std::string& aid) const {
@@ -162,6 +166,7 @@ bool container::send_message(wire::value content, const agent_address& receiver,
     own.set_tuple(true);
   meta.insert_or_assign("sender_addr", own);
   meta.insert_or_assign("receiver_id", receiver.aid);
+  add_meta(meta, receiver);
   if (is_self(receiver.protocol_addr)) {
     // Internal: no codec, no socket (mango `_send_internal_message`).
     meta.insert_or_assign("network_protocol", network_protocol());

@@ -86,7 +86,10 @@ void router::receive_frame(const std::uint8_t* data, std::size_t size,
   auto drop = [&](const std::string& why) {
     ++malformed;
     log(log_level::warning, "mango: dropped a frame from " + std::string{from}
-                              + " (the connection stays open): " + why);
+                              + (std::string_view{network_protocol} == "tcp"
+                                   ? " (the connection stays open): "
+                                   : ": ")
+                              + why);
   };
   wire::value msg;
   try {

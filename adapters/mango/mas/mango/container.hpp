@@ -180,6 +180,10 @@ protected:
   /// container.addr`).
   virtual bool is_self(const wire::value& protocol_addr) const;
 
+  /// Adds transport-specific keys to the meta of a message for `receiver`
+  /// (after `sender_id`, `sender_addr`, `receiver_id`).
+  virtual void add_meta(wire::dict& meta, const agent_address& receiver) const;
+
   /// The meta key `network_protocol` of internal deliveries.
   virtual const char* network_protocol() const noexcept {
     return "tcp";
