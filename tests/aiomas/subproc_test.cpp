@@ -313,11 +313,13 @@ TEST_CASE("a child that vanishes mid-call fails the pending call") {
   auto res = get(std::move(pending));
   REQUIRE(!res);
   CHECK(mas::is(res.error(), mas::errc::connection_reset));
-  // The next connect to the dead container is refused.
-  auto again = f.master->connect(f.base + "0");
-  REQUIRE(!again);
-  CHECK((mas::is(again.error(), mas::errc::connect_failed)
-         || mas::is(again.error(), mas::errc::connection_reset)));
+  // The master forgot the dead connection, so the next connect opens a new
+  // one. (Connecting to the dead port proves nothing: with tests running in
+  // parallel, another container may have been given that port already; CI
+  // saw that once.)
+  for (int i = 0; i < 3000 && f.master->outgoing_connections() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  CHECK(f.master->outgoing_connections() == 0);
 }
 
 TEST_CASE("mas_container like container.py: --init-time, --start-date, "

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -260,35 +261,89 @@ TEST_CASE("type ids per peer: learned from a Python 3.13 peer") {
 
 TEST_CASE("sending to a container that is not there fails and is counted") {
   auto c = make_container();
-  auto other = make_container();
-  auto port = other->port();
-  other.reset();
+  // A port that is bound but does not listen: connects are refused, and no
+  // test running in parallel can be given it meanwhile.
+  int holder = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(holder >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+  socklen_t len = sizeof(sa);
+  REQUIRE(getsockname(holder, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  auto port = ntohs(sa.sin_port);
   REQUIRE(c->send_message(1, mango::tcp_addr("127.0.0.1", port, "x"), "me"));
   CHECK(!c->send_message(1, mango::addr(value{"no-addr"}, "x"), "me"));
   for (int i = 0; i < 3000 && c->stats().send_failed < 2; ++i)
     std::this_thread::sleep_for(10ms);
   CHECK(c->stats().send_failed == 2);
+  close(holder);
 }
 
-TEST_CASE("the pool notices a closed connection and reconnects") {
-  auto c1 = make_container();
-  inbox box;
-  std::uint16_t port = 0;
-  {
-    auto c2 = make_container();
-    c2->register_agent<recorder>("sink", &box);
-    port = c2->port();
-    REQUIRE(c1->send_message(1, c2->agent_addr("sink"), "me"));
-    REQUIRE(box.wait_for(1));
+namespace {
+
+/// Reads exactly `n` bytes from `fd` (30 s at most); false on EOF/timeout.
+bool read_exactly(int fd, char* buf, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 30000) <= 0)
+      return false;
+    auto k = read(fd, buf + got, n - got);
+    if (k <= 0)
+      return false;
+    got += static_cast<std::size_t>(k);
   }
-  // The peer is gone and a new container has its port.
-  auto c3 = mango::tcp_container::create("127.0.0.1", port);
-  REQUIRE(c3);
-  (*c3)->register_agent<recorder>("sink", &box);
+  return true;
+}
+
+/// Accepts one connection on `listener` (30 s at most) and reads one frame.
+std::string accept_and_read_frame(int listener, int& conn) {
+  pollfd p{listener, POLLIN, 0};
+  REQUIRE(poll(&p, 1, 30000) == 1);
+  conn = accept(listener, nullptr, nullptr);
+  REQUIRE(conn >= 0);
+  char hdr[4];
+  REQUIRE(read_exactly(conn, hdr, 4));
+  auto n = (std::uint32_t{static_cast<unsigned char>(hdr[0])} << 24)
+           | (std::uint32_t{static_cast<unsigned char>(hdr[1])} << 16)
+           | (std::uint32_t{static_cast<unsigned char>(hdr[2])} << 8)
+           | std::uint32_t{static_cast<unsigned char>(hdr[3])};
+  std::string payload(n, '\0');
+  REQUIRE(read_exactly(conn, payload.data(), n));
+  return payload;
+}
+
+} // namespace
+
+TEST_CASE("the pool notices a closed connection and reconnects") {
+  // A raw peer that closes the pooled connection after one frame and keeps
+  // listening (as a mango container that restarted would).
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+  REQUIRE(listen(listener, 8) == 0);
+  socklen_t len = sizeof(sa);
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  auto peer = mango::tcp_addr("127.0.0.1", ntohs(sa.sin_port), "sink");
+  auto c1 = make_container();
+  REQUIRE(c1->send_message("one", peer, "me"));
+  int conn = -1;
+  CHECK(accept_and_read_frame(listener, conn).find("\"one\"")
+        != std::string::npos);
+  REQUIRE(c1->outgoing_connections() == 1);
+  close(conn);
+  // mango would go on writing into the closed connection; the pool must
+  // notice and connect again.
   for (int i = 0; i < 3000 && c1->outgoing_connections() > 0; ++i)
     std::this_thread::sleep_for(10ms);
   CHECK(c1->outgoing_connections() == 0);
-  REQUIRE(c1->send_message(2, (*c3)->agent_addr("sink"), "me"));
-  REQUIRE(box.wait_for(2));
-  CHECK(box.messages[1].first == value{2});
+  REQUIRE(c1->send_message("two", peer, "me"));
+  CHECK(accept_and_read_frame(listener, conn).find("\"two\"")
+        != std::string::npos);
+  close(conn);
+  close(listener);
 }
