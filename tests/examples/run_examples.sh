@@ -276,6 +276,32 @@ container certified by another CA: rejected (REASON)" \
     check "$subproc_out" "$bin/subproc_master"
     check "$subproc_out" "$bin/subproc_master" --codec json
     ;;
+  mango_roundtrip)
+    check "replier got 'Hello'
+initiator got 'Hello2'
+replier got 'May I go?'
+initiator got 'Goodbye'
+  performative inform, in_reply_to 'bye?'" "$bin/mango_examples" roundtrip
+    ;;
+  mango_clock)
+    check "next event: 150
+planner: task at 150
+agent clock: 150, next event: 150" "$bin/mango_examples" clock
+    ;;
+  mango_ec)
+    check 'step(1): {"__type__": [-1465703651, {"content": "reply:hello", "meta": {"sender_id": "a", "sender_addr": "eid_1", "receiver_id": "remote", "receiver_addr": "other_sim_eid"}}]} to '"'other_sim_eid'"'
+  next_activity 5.000000
+step(5): {"__type__": [-1465703651, {"content": "wake-up", "meta": {"sender_id": "a", "sender_addr": "eid_1", "receiver_id": "remote", "receiver_addr": "other_sim_eid"}}]} to '"'other_sim_eid'"'
+  next_activity None' "$bin/mango_examples" ec
+    ;;
+  mango_roles)
+    check "ok: 21.500000
+alarm: 35.000000" "$bin/mango_examples" roles
+    ;;
+  mango_typed)
+    check "greeter got 'world'
+listener got 'hello world' from 'greeter'" "$bin/mango_examples" typed
+    ;;
   *)
     echo "$0: unknown case '$case_name'" >&2
     exit 2

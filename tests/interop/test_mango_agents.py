@@ -352,6 +352,20 @@ class CppTalksToPythonMango(unittest.TestCase):
                 proc.wait()
             peer.stop()
 
+    def test_join_example_talks_to_a_running_python_system(self):
+        examples = os.path.join(os.path.dirname(ARGS.container),
+                                "mango_examples")
+        port = ai.free_port()
+        peer = PyEchoContainer(port)
+        try:
+            run = ic.run([examples, "join", "--peer", "127.0.0.1:%d" % port,
+                          "--python-minor", str(sys.version_info[1])])
+        finally:
+            peer.stop()
+        self.assertEqual(run.rc, 0, run.describe())
+        self.assertEqual(run.out.decode().strip(),
+                         "listener got {'hello': 'from C++'} from 'echo'")
+
     def test_cpp_clock_manager_drives_mango_clock_agent(self):
         out = self.run_scenario("clock", clock="external")
         self.assertEqual(out["next_event"], "5.0")
