@@ -1,6 +1,6 @@
 # pkg-config files for the installed libmas: libmas-wire.pc, libmas-net.pc,
-# libmas-core.pc, libmas-aiomas.pc (one per CMake component) and libmas.pc
-# (everything, = aiomas),
+# libmas-core.pc, libmas-aiomas.pc, libmas-mango.pc (one per CMake component)
+# and libmas.pc (everything),
 # installed to LIBDIR/pkgconfig. Included from the top-level CMakeLists.txt
 # after the targets exist.
 #
@@ -136,6 +136,9 @@ mas_pc_file(libmas-core
 mas_pc_file(libmas-aiomas
   "libmas aiomas adapter: agent containers, agents, subproc's Manager"
   mas_aiomas "libmas-core" "" "" "" "")
+mas_pc_file(libmas-mango
+  "libmas mango adapter: TCP and external-scheduling containers, agents, roles"
+  mas_mango "libmas-core" "" "" "" "")
 mas_pc_file(libmas
   "libmas: C++ agents speaking aiomas's and mango's wire formats (all components)"
-  "" "libmas-aiomas" "" "" "" "")
+  "" "libmas-aiomas libmas-mango" "" "" "" "")

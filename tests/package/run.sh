@@ -55,9 +55,11 @@ for f in lib/cmake/libmas/libmas-config.cmake \
          lib/cmake/libmas/libmas-net-targets.cmake \
          lib/cmake/libmas/libmas-core-targets.cmake \
          lib/cmake/libmas/libmas-aiomas-targets.cmake \
+         lib/cmake/libmas/libmas-mango-targets.cmake \
          lib/pkgconfig/libmas.pc lib/pkgconfig/libmas-wire.pc \
          lib/pkgconfig/libmas-net.pc lib/pkgconfig/libmas-core.pc \
-         lib/pkgconfig/libmas-aiomas.pc include/mas/aiomas/container.hpp \
+         lib/pkgconfig/libmas-aiomas.pc lib/pkgconfig/libmas-mango.pc \
+         include/mas/aiomas/container.hpp include/mas/mango/tcp_container.hpp \
          include/mas/version.hpp include/mas/all.hpp; do
   [ -f "$scratch/a/$f" ] || fail "not installed: $f"
 done
@@ -72,14 +74,15 @@ ok "package files hold no absolute path of the build, sources or prefix"
 
 # -- find_package: every component, from the moved prefix ---------------------------
 cmake_consumer full "$scratch/b-moved" \
-  || { cat "$scratch/full.log"; fail "find_package(libmas 0.1 COMPONENTS wire net core aiomas)"; }
+  || { cat "$scratch/full.log"; fail "find_package(libmas 0.1 COMPONENTS wire net core aiomas mango)"; }
 cmake --build "$scratch/full" >"$scratch/full-build.log" 2>&1 \
   || { cat "$scratch/full-build.log"; fail "building the find_package consumer"; }
 grep -q "libmas $version from $scratch/b-moved/" "$scratch/full.log" \
   || fail "find_package did not report libmas $version from the moved prefix"
 run_bounded "$scratch/full/consumer" "consumer ok"
 run_bounded "$scratch/full/aiomas_consumer" "aiomas consumer ok"
-ok "find_package(libmas 0.1 REQUIRED COMPONENTS wire net core aiomas): every library linked; RPC call and agent call made"
+run_bounded "$scratch/full/mango_consumer" "mango consumer ok"
+ok "find_package(libmas 0.1 REQUIRED COMPONENTS wire net core aiomas mango): every library linked; RPC call, agent call and mango message made"
 
 # -- find_package without components, from the first prefix -------------------------
 cmake_consumer default "$scratch/a" -DMAS_COMPONENTS= \
@@ -88,7 +91,8 @@ cmake --build "$scratch/default" >"$scratch/default-build.log" 2>&1 \
   || { cat "$scratch/default-build.log"; fail "building the default consumer"; }
 run_bounded "$scratch/default/consumer" "consumer ok"
 run_bounded "$scratch/default/aiomas_consumer" "aiomas consumer ok"
-ok "find_package(libmas 0.1 REQUIRED): every library linked; RPC call and agent call made"
+run_bounded "$scratch/default/mango_consumer" "mango consumer ok"
+ok "find_package(libmas 0.1 REQUIRED): every library linked; RPC call, agent call and mango message made"
 
 # -- find_package: one component, from the first prefix ------------------------------
 cmake_consumer wire "$scratch/a" -DMAS_COMPONENTS=wire \
@@ -112,7 +116,7 @@ expect_fail() {
     || { cat "$scratch/$name.log"; fail "$name: no reason '$reason'"; }
   ok "$name fails with: $reason"
 }
-expect_fail unknown-component "unknown libmas component 'nope' (libmas has: wire net core aiomas)" \
+expect_fail unknown-component "unknown libmas component 'nope' (libmas has: wire net core aiomas mango)" \
   "$scratch/a" "-DMAS_COMPONENTS=core;nope"
 cp -a "$scratch/a" "$scratch/partial"
 rm "$scratch/partial/lib/cmake/libmas/libmas-net-targets.cmake"
@@ -147,7 +151,12 @@ run_bounded "$scratch/pc/consumer" "consumer ok"
   $(pkg-config --cflags --libs libmas) \
   || fail "compiling aiomas_consumer with pkg-config --cflags --libs libmas"
 run_bounded "$scratch/pc/aiomas_consumer" "aiomas consumer ok"
-ok "pkg-config libmas: every library linked; RPC call and agent call made"
+# shellcheck disable=SC2046
+"$cxx" -std=c++17 -o "$scratch/pc/mango_consumer" "$here/mango_consumer.cpp" \
+  $(pkg-config --cflags --libs libmas) \
+  || fail "compiling mango_consumer with pkg-config --cflags --libs libmas"
+run_bounded "$scratch/pc/mango_consumer" "mango consumer ok"
+ok "pkg-config libmas: every library linked; RPC call, agent call and mango message made"
 # shellcheck disable=SC2046
 "$cxx" -std=c++17 -o "$scratch/pc/wire_consumer" "$here/wire_consumer.cpp" \
   $(pkg-config --cflags --libs libmas-wire) \
