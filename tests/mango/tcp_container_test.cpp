@@ -347,3 +347,62 @@ TEST_CASE("the pool notices a closed connection and reconnects") {
   close(conn);
   close(listener);
 }
+
+TEST_CASE("send_acl_message to a peer configured as mango 1.x") {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
+  REQUIRE(listen(listener, 8) == 0);
+  socklen_t len = sizeof(sa);
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  auto port = ntohs(sa.sin_port);
+  mango::container_options opts;
+  opts.peer_type_ids["127.0.0.1:" + std::to_string(port)]
+    = mas::wire::mango_type_ids_for(mas::wire::mango_wire_version::v1);
+  auto c = mango::tcp_container::create("127.0.0.1", 0, opts);
+  REQUIRE(c);
+  dict md;
+  md.append("sender_id", "agent0");
+  md.append("performative", "inform");
+  REQUIRE((*c)->send_acl_message(
+    "hi", value::list({value{"127.0.0.1"}, value{port}}), "agent1", md));
+  int conn = -1;
+  auto frame = accept_and_read_frame(listener, conn);
+  // 1.x: ACLMessage 0, Performatives 1; the sender address is the
+  // container's, sender_id the one from acl_metadata.
+  CHECK(frame
+        == R"({"__type__": [0, {"sender_id": "agent0", "sender_addr": )"
+           R"(["127.0.0.1", )"
+             + std::to_string((*c)->port())
+             + R"(], "receiver_id": "agent1", "receiver_addr": ["127.0.0.1", )"
+             + std::to_string(port)
+             + R"(], "reply_to": null, "content": "hi", "performative": )"
+               R"({"__type__": [1, 9]}, "conversation_id": null, "reply_by": )"
+               R"(null, "in_reply_to": null, "protocol": null, "language": )"
+               R"(null, "encoding": null, "ontology": null, "reply_with": )"
+               R"(null}]})");
+  close(conn);
+  close(listener);
+}
+
+TEST_CASE("a frame above the maximum size closes the connection") {
+  mango::container_options opts;
+  opts.transport.max_frame_size = 1024;
+  auto c = mango::tcp_container::create("127.0.0.1", 0, opts);
+  REQUIRE(c);
+  int fd = raw_connect((*c)->port());
+  // A header announcing 1 MiB: a framing violation (nothing is allocated).
+  unsigned char hdr[4] = {0, 0x10, 0, 0};
+  REQUIRE(write(fd, hdr, 4) == 4);
+  pollfd p{fd, POLLIN, 0};
+  REQUIRE(poll(&p, 1, 30000) == 1);
+  char buf[16];
+  CHECK(read(fd, buf, sizeof(buf)) <= 0); // EOF or reset
+  close(fd);
+  for (int i = 0; i < 3000 && (*c)->incoming_connections() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK((*c)->incoming_connections() == 0);
+}
