@@ -168,7 +168,13 @@ void agent::run_task(std::uint64_t id) {
     finish(id);
     return;
   }
-  home_->note_activity();
+  // Counted after the work (see container::note_activity).
+  struct noter {
+    mas::container* home;
+    ~noter() {
+      home->note_activity();
+    }
+  } note{home_};
   try {
     switch (t->what) {
       case task::kind::instant:
@@ -284,7 +290,6 @@ void agent::when_tasks_complete(std::function<void()> f) {
 caf::message_handler agent::agent_handler() {
   return {
     [this](deliver_atom, wire::value& content, wire::dict& meta) {
-      home_->note_activity();
       meta.insert_or_assign("priority", 0);
       try {
         handle_message(content, meta);
@@ -294,9 +299,9 @@ caf::message_handler agent::agent_handler() {
         log(log_level::error, "mango: agent " + aid_
                                 + " failed to handle a message: " + e.what());
       }
+      home_->note_activity();
     },
     [this](lifecycle_atom, int stage) {
-      home_->note_activity();
       try {
         if (stage == 1)
           on_start();
@@ -307,6 +312,7 @@ caf::message_handler agent::agent_handler() {
                                 + (stage == 1 ? "on_start" : "on_ready") + ": "
                                 + e.what());
       }
+      home_->note_activity();
     },
     [this](task_atom, std::uint64_t id) { run_task(id); },
     [](idle_atom) { return caf::ok_atom_v; },

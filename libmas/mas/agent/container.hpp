@@ -81,11 +81,12 @@ public:
     return agents_;
   }
 
-  /// Counts work the agents did: agents call `note_activity` whenever they
-  /// handle a message, run a task or wake up (mango's agents do), so
-  /// `await_idle` can tell a quiet container from one that is still busy.
+  /// Counts work the agents did: agents call `note_activity` when they
+  /// have handled a message, run a task or woken up — after the work, so
+  /// whatever it sent is in its receivers' mailboxes by then (mango's agents
+  /// do) — and `await_idle` can tell a quiet container from a busy one.
   void note_activity() noexcept {
-    activity_->fetch_add(1, std::memory_order_relaxed);
+    activity_->fetch_add(1); // seq_cst: ordered with the sends before it
   }
 
   /// The counter behind `note_activity`.

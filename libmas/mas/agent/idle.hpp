@@ -19,10 +19,12 @@ caf::actor spawn_idle_probe(container& home);
 /// `tasks_complete_or_sleeping`, what an external-scheduling step and a
 /// distributed clock wait for before they report the next activity.
 ///
-/// "Quiet" is checked in rounds: no wake-up of the clock is due
-/// undelivered (`clock::due_count`), every agent has answered a probe
-/// (so the messages ahead of it in its mailbox were handled), and no agent
-/// noted any activity (`container::note_activity`) during the round. A
+/// "Quiet" is checked in rounds: first the clock has delivered every due
+/// wake-up (`clock::due_count` is 0, so they are in the agents' mailboxes
+/// ahead of the probes), then every agent answers a probe (so the messages
+/// ahead of it were handled), and no agent noted any activity
+/// (`container::note_activity`, counted after each piece of work) during the
+/// round, nor did a wake-up become due meanwhile. A
 /// message an agent sends another agent in the container is ahead of the
 /// next round's probe in the receiver's mailbox, so a chain of messages keeps
 /// the rounds going until it ends. Messages still in a socket do not count

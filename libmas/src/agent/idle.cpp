@@ -27,42 +27,59 @@ struct idle_probe_state {
 using idle_probe = caf::stateful_actor<idle_probe_state>;
 
 void start_round(idle_probe* self);
+void probe_agents(idle_probe* self);
 
-/// Ends a round: quiet if nothing moved, else the next round.
-void finish_round(idle_probe* self, std::uint64_t due) {
-  auto& st = self->state;
-  if (due == 0 && st.activity->load() == st.activity_at_start) {
-    st.promise.deliver(caf::ok_atom_v);
-    self->quit();
-    return;
-  }
-  if (due > 0) {
-    // Wake-ups whose sleep requests are still on their way to the clock.
-    self->delayed_send(self, std::chrono::milliseconds{1}, resume_atom_v);
-    return;
-  }
-  start_round(self);
-}
-
-void ask_clock(idle_probe* self) {
+/// Asks the clock how many wake-ups are due undelivered; `then(due)`.
+template <class F>
+void ask_clock(idle_probe* self, F then) {
   self->request(self->state.clock, caf::infinite, due_atom_v)
-    .then([self](std::uint64_t due) { finish_round(self, due); },
+    .then([then](std::uint64_t due) mutable { then(due); },
           // No clock any more: nothing can wake up.
-          [self](caf::error&) { finish_round(self, 0); });
+          [then](caf::error&) mutable { then(0); });
 }
 
+/// A round: first the clock delivers every due wake-up (so they are in the
+/// agents' mailboxes ahead of the probes), then every agent answers a probe,
+/// then nothing may have moved meanwhile.
 void start_round(idle_probe* self) {
+  ask_clock(self, [self](std::uint64_t due) {
+    if (due > 0) {
+      // Wake-ups whose sleep requests are still on their way to the clock.
+      self->delayed_send(self, std::chrono::milliseconds{1}, resume_atom_v);
+      return;
+    }
+    probe_agents(self);
+  });
+}
+
+void finish_round(idle_probe* self) {
+  auto& st = self->state;
+  if (st.activity->load() != st.activity_at_start) {
+    start_round(self);
+    return;
+  }
+  ask_clock(self, [self](std::uint64_t due) {
+    if (due > 0) {
+      start_round(self);
+      return;
+    }
+    self->state.promise.deliver(caf::ok_atom_v);
+    self->quit();
+  });
+}
+
+void probe_agents(idle_probe* self) {
   auto& st = self->state;
   st.activity_at_start = st.activity->load();
   auto agents = st.agents->snapshot();
   st.outstanding = agents.size();
   if (agents.empty()) {
-    ask_clock(self);
+    finish_round(self);
     return;
   }
   auto answered = [self] {
     if (--self->state.outstanding == 0)
-      ask_clock(self);
+      finish_round(self);
   };
   for (auto& entry : agents) {
     // Any answer will do, an error included (an actor that does not know
