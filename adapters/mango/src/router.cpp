@@ -38,6 +38,13 @@ std::unique_ptr<wire::codec> make_router_codec(const container_options& opts) {
   return result;
 }
 
+/// A flood of bad frames must not become a flood of log lines: the first
+/// ten of a kind are logged, then every thousandth (the counters in
+/// `stats()` have them all).
+bool worth_logging(std::uint64_t n) {
+  return n <= 10 || n % 1000 == 0;
+}
+
 } // namespace
 
 router::router(const container_options& opts,
@@ -84,7 +91,8 @@ void router::receive_frame(const std::uint8_t* data, std::size_t size,
                            std::string_view from) {
   ++received;
   auto drop = [&](const std::string& why) {
-    ++malformed;
+    if (!worth_logging(++malformed))
+      return;
     log(log_level::warning, "mango: dropped a frame from " + std::string{from}
                               + (std::string_view{network_protocol} == "tcp"
                                    ? " (the connection stays open): "
@@ -157,7 +165,8 @@ bool router::deliver(const wire::value& receiver_id, wire::value content,
   if (receiver_id.is_string())
     entry = agents->find(receiver_id.as_string());
   if (!entry) {
-    ++unknown_receiver;
+    if (!worth_logging(++unknown_receiver))
+      return false;
     log(log_level::warning,
         std::string{unknown_text}
           + (receiver_id.is_string() ? receiver_id.as_string()
