@@ -14,29 +14,14 @@
 #include "mas/agent/idle.hpp"
 #include "mas/mango/agent.hpp"
 #include "mas/mango/external_container.hpp"
+#include "test_support.hpp"
 
 namespace mango = mas::mango;
+using mas::test::journal;
 using mas::wire::dict;
 using mas::wire::value;
 
 namespace {
-
-struct journal {
-  std::mutex mtx;
-  std::vector<std::string> lines;
-
-  void add(std::string x) {
-    std::lock_guard guard{mtx};
-    lines.push_back(std::move(x));
-  }
-
-  std::vector<std::string> take() {
-    std::lock_guard guard{mtx};
-    auto result = std::move(lines);
-    lines.clear();
-    return result;
-  }
-};
 
 std::string at(const mas::clock& clk) {
   return "@" + mas::wire::to_string(value{clk.time()});

@@ -20,53 +20,18 @@
 
 #include "mas/mango/agent.hpp"
 #include "mas/mango/tcp_container.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::dict;
 using mas::wire::value;
 namespace mango = mas::mango;
+using mas::test::frame;
+using mas::test::open_fds;
+using mas::test::raw_connect;
+using mas::test::write_all;
 
 namespace {
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  if (auto dir = opendir("/proc/self/fd")) {
-    while (readdir(dir) != nullptr)
-      ++n;
-    closedir(dir);
-  }
-  return n;
-}
-
-int connect_to(std::uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  return fd;
-}
-
-std::string frame(const std::string& payload) {
-  std::string buf(4, '\0');
-  auto n = static_cast<std::uint32_t>(payload.size());
-  buf[0] = static_cast<char>(n >> 24);
-  buf[1] = static_cast<char>(n >> 16);
-  buf[2] = static_cast<char>(n >> 8);
-  buf[3] = static_cast<char>(n);
-  return buf + payload;
-}
-
-void write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = write(fd, data.data() + done, data.size() - done);
-    REQUIRE(n > 0);
-    done += static_cast<std::size_t>(n);
-  }
-}
 
 struct counter : mango::agent {
   counter(caf::actor_config& cfg, mas::agent_init init, std::mutex* mtx,
@@ -125,13 +90,13 @@ TEST_CASE("a flood of garbage and unknown aids from 50 connections") {
     }
     std::vector<int> fds;
     for (int p = 0; p < peers; ++p) {
-      fds.push_back(connect_to(port));
+      fds.push_back(raw_connect(port));
       write_all(fds.back(), burst);
     }
     // A stalled partial frame and a peer that resets.
-    int stalled = connect_to(port);
+    int stalled = raw_connect(port);
     write_all(stalled, std::string("\0\0\0\x10{\"a\"", 8));
-    int resetter = connect_to(port);
+    int resetter = raw_connect(port);
     write_all(resetter, frame(good("sink")).substr(0, 10));
     linger lg{1, 0};
     setsockopt(resetter, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));

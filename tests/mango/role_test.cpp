@@ -13,28 +13,14 @@
 #include "mas/agent/idle.hpp"
 #include "mas/mango/role.hpp"
 #include "mas/mango/tcp_container.hpp"
+#include "test_support.hpp"
 
 namespace mango = mas::mango;
+using mas::test::journal;
 using mas::wire::dict;
 using mas::wire::value;
 
 namespace {
-
-/// What happened, in order (written from the agent, read after idle).
-struct journal {
-  std::mutex mtx;
-  std::vector<std::string> lines;
-
-  void add(std::string x) {
-    std::lock_guard guard{mtx};
-    lines.push_back(std::move(x));
-  }
-
-  std::vector<std::string> get() {
-    std::lock_guard guard{mtx};
-    return lines;
-  }
-};
 
 struct price_changed {
   int price;

@@ -21,58 +21,21 @@
 #include "mas/mango/tcp_container.hpp"
 #include "mas/wire/convert.hpp"
 #include "mas/wire/frame.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using mas::wire::dict;
 using mas::wire::value;
 namespace mango = mas::mango;
+using mas::test::accept_and_read_frame;
+using mas::test::inbox;
+using mas::test::loopback_socket;
+using mas::test::mango_frame;
+using mas::test::raw_connect;
+using mas::test::raw_send_frame;
+using mas::test::recorder;
 
 namespace {
-
-/// What agents saw, for the test thread to wait on.
-struct inbox {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<std::pair<value, dict>> messages;
-
-  void put(const value& content, const dict& meta) {
-    {
-      std::lock_guard guard{mtx};
-      messages.emplace_back(content, meta);
-    }
-    cv.notify_all();
-  }
-
-  /// Waits (30 s at most) until `n` messages arrived.
-  bool wait_for(std::size_t n) {
-    std::unique_lock guard{mtx};
-    return cv.wait_for(guard, 30s, [&] { return messages.size() >= n; });
-  }
-
-  std::size_t size() {
-    std::lock_guard guard{mtx};
-    return messages.size();
-  }
-};
-
-/// Records every message.
-class recorder : public mango::agent {
-public:
-  recorder(caf::actor_config& cfg, mas::agent_init init, inbox* box)
-    : agent(cfg, std::move(init)), box_(box) {
-  }
-
-  const char* name() const override {
-    return "Recorder";
-  }
-
-  void handle_message(const value& content, const dict& meta) override {
-    box_->put(content, meta);
-  }
-
-private:
-  inbox* box_;
-};
 
 /// Answers every message with `"re:" + content` to its sender.
 class replier : public mango::agent {
@@ -92,38 +55,6 @@ std::unique_ptr<mango::tcp_container> make_container() {
   auto c = mango::tcp_container::create("127.0.0.1", 0);
   REQUIRE(c);
   return std::move(*c);
-}
-
-/// A raw client socket connected to `port`.
-int raw_connect(std::uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  return fd;
-}
-
-void raw_send_frame(int fd, const std::string& payload) {
-  std::string buf(4, '\0');
-  auto n = static_cast<std::uint32_t>(payload.size());
-  buf[0] = static_cast<char>(n >> 24);
-  buf[1] = static_cast<char>(n >> 16);
-  buf[2] = static_cast<char>(n >> 8);
-  buf[3] = static_cast<char>(n);
-  buf += payload;
-  REQUIRE(write(fd, buf.data(), buf.size())
-          == static_cast<ssize_t>(buf.size()));
-}
-
-/// A MangoMessage as mango 2.4 on Python 3.11 writes it.
-std::string mango_frame(const std::string& content_json,
-                        const std::string& receiver) {
-  return R"({"__type__": [-1465703651, {"content": )" + content_json
-         + R"(, "meta": {"sender_id": "py", "sender_addr": ["127.0.0.1", 1], )"
-         + R"("receiver_id": ")" + receiver + R"("}}]})";
 }
 
 } // namespace
@@ -263,15 +194,8 @@ TEST_CASE("sending to a container that is not there fails and is counted") {
   auto c = make_container();
   // A port that is bound but does not listen: connects are refused, and no
   // test running in parallel can be given it meanwhile.
-  int holder = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(holder >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(holder, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-  socklen_t len = sizeof(sa);
-  REQUIRE(getsockname(holder, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-  auto port = ntohs(sa.sin_port);
+  std::uint16_t port = 0;
+  int holder = loopback_socket(port, false);
   REQUIRE(c->send_message(1, mango::tcp_addr("127.0.0.1", port, "x"), "me"));
   CHECK(!c->send_message(1, mango::addr(value{"no-addr"}, "x"), "me"));
   for (int i = 0; i < 3000 && c->stats().send_failed < 2; ++i)
@@ -280,55 +204,12 @@ TEST_CASE("sending to a container that is not there fails and is counted") {
   close(holder);
 }
 
-namespace {
-
-/// Reads exactly `n` bytes from `fd` (30 s at most); false on EOF/timeout.
-bool read_exactly(int fd, char* buf, std::size_t n) {
-  std::size_t got = 0;
-  while (got < n) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 30000) <= 0)
-      return false;
-    auto k = read(fd, buf + got, n - got);
-    if (k <= 0)
-      return false;
-    got += static_cast<std::size_t>(k);
-  }
-  return true;
-}
-
-/// Accepts one connection on `listener` (30 s at most) and reads one frame.
-std::string accept_and_read_frame(int listener, int& conn) {
-  pollfd p{listener, POLLIN, 0};
-  REQUIRE(poll(&p, 1, 30000) == 1);
-  conn = accept(listener, nullptr, nullptr);
-  REQUIRE(conn >= 0);
-  char hdr[4];
-  REQUIRE(read_exactly(conn, hdr, 4));
-  auto n = (std::uint32_t{static_cast<unsigned char>(hdr[0])} << 24)
-           | (std::uint32_t{static_cast<unsigned char>(hdr[1])} << 16)
-           | (std::uint32_t{static_cast<unsigned char>(hdr[2])} << 8)
-           | std::uint32_t{static_cast<unsigned char>(hdr[3])};
-  std::string payload(n, '\0');
-  REQUIRE(read_exactly(conn, payload.data(), n));
-  return payload;
-}
-
-} // namespace
-
 TEST_CASE("the pool notices a closed connection and reconnects") {
   // A raw peer that closes the pooled connection after one frame and keeps
   // listening (as a mango container that restarted would).
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(listener >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-  REQUIRE(listen(listener, 8) == 0);
-  socklen_t len = sizeof(sa);
-  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-  auto peer = mango::tcp_addr("127.0.0.1", ntohs(sa.sin_port), "sink");
+  std::uint16_t port = 0;
+  int listener = loopback_socket(port, true);
+  auto peer = mango::tcp_addr("127.0.0.1", port, "sink");
   auto c1 = make_container();
   REQUIRE(c1->send_message("one", peer, "me"));
   int conn = -1;
@@ -349,16 +230,8 @@ TEST_CASE("the pool notices a closed connection and reconnects") {
 }
 
 TEST_CASE("send_acl_message to a peer configured as mango 1.x") {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(listener >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0);
-  REQUIRE(listen(listener, 8) == 0);
-  socklen_t len = sizeof(sa);
-  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-  auto port = ntohs(sa.sin_port);
+  std::uint16_t port = 0;
+  int listener = loopback_socket(port, true);
   mango::container_options opts;
   opts.peer_type_ids["127.0.0.1:" + std::to_string(port)]
     = mas::wire::mango_type_ids_for(mas::wire::mango_wire_version::v1);
