@@ -186,6 +186,26 @@ class PythonMangoTalksToCpp(unittest.TestCase):
                                  list(range(n)))
             run(main())
 
+    def test_mango_closes_its_pooled_connection(self):
+        # mango's TTL (checked on its next send) closes the pooled
+        # connection to the C++ container and opens another: both messages
+        # must arrive, and the C++ side must not keep the old one.
+        with EchoContainer() as cpp:
+            async def main():
+                c = create_tcp_container(("127.0.0.1", self.port),
+                                         tcp_connection_ttl=0.1)
+                me = c.register(Collector(), "me")
+                async with activate(c):
+                    self.assertTrue(await me.send_message("one",
+                                                          cpp.addr("echo")))
+                    await me.wait_for(1)
+                    await asyncio.sleep(0.3)
+                    self.assertTrue(await me.send_message("two",
+                                                          cpp.addr("echo")))
+                    await me.wait_for(2)
+                self.assertEqual([m[0] for m in me.got], ["one", "two"])
+            run(main())
+
     def test_ticker_on_the_realtime_clock(self):
         with EchoContainer() as cpp:
             async def main():

@@ -279,3 +279,47 @@ TEST_CASE("a frame above the maximum size closes the connection") {
     std::this_thread::sleep_for(10ms);
   CHECK((*c)->incoming_connections() == 0);
 }
+
+TEST_CASE("the pool closes idle connections after the TTL") {
+  mango::container_options opts;
+  opts.connection_ttl = 100ms;
+  auto c1 = mango::tcp_container::create("127.0.0.1", 0, opts);
+  auto c2 = make_container();
+  REQUIRE(c1);
+  inbox box;
+  c2->register_agent<recorder>("sink", &box);
+  REQUIRE((*c1)->send_message(1, c2->agent_addr("sink"), "me"));
+  REQUIRE(box.wait_for(1));
+  // A timer closes it: no further send is needed (mango checks lazily).
+  for (int i = 0; i < 3000 && (*c1)->outgoing_connections() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK((*c1)->outgoing_connections() == 0);
+  for (int i = 0; i < 3000 && c2->incoming_connections() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(c2->incoming_connections() == 0);
+  // The next message opens a new one.
+  REQUIRE((*c1)->send_message(2, c2->agent_addr("sink"), "me"));
+  REQUIRE(box.wait_for(2));
+}
+
+TEST_CASE("a backed-up connection spreads a target's messages, up to the "
+          "maximum") {
+  // A peer that accepts and never reads.
+  std::uint16_t port = 0;
+  int listener = loopback_socket(port, true);
+  mango::container_options opts;
+  opts.max_connections_per_target = 3;
+  auto c = mango::tcp_container::create("127.0.0.1", 0, opts);
+  REQUIRE(c);
+  auto peer = mango::tcp_addr("127.0.0.1", port, "sink");
+  std::string big(200 * 1024, 'x');
+  for (int i = 0; i < 200; ++i)
+    REQUIRE((*c)->send_message(value{big}, peer, "me"));
+  for (int i = 0; i < 3000 && (*c)->outgoing_connections() < 3; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK((*c)->outgoing_connections() == 3);
+  // Never more than the maximum.
+  std::this_thread::sleep_for(200ms);
+  CHECK((*c)->outgoing_connections() == 3);
+  close(listener);
+}
