@@ -16,7 +16,9 @@
 #include <string_view>
 
 #include "mas/agent/registry.hpp"
-#include "mas/mango/container.hpp"
+#include "mas/mango/acl.hpp"
+#include "mas/mango/address.hpp"
+#include "mas/mango/options.hpp"
 #include "mas/wire/codec.hpp"
 #include "mas/wire/mango_peer_ids.hpp"
 
