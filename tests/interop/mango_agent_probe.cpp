@@ -13,6 +13,12 @@
 //              must have noticed the closed connection
 //   clock      a C++ DistributedClockManager drives the peer's
 //              "clock_agent" (whose container plans an event at 5)
+//   ec         no peer (--peer is ignored): an external-scheduling
+//              container "eid_cpp" whose agent "a" answers "reply:<content>"
+//              to remote at other_sim_eid and plans a task at 5; reads one
+//              hex-encoded frame per stdin line (as mango's codec wrote
+//              it), steps at 1.0 with them, then at 5.0, and prints each
+//              output as `out: TIME RECEIVER HEX` and `next: X`
 
 #include <chrono>
 #include <condition_variable>
@@ -25,6 +31,7 @@
 #include "mas/errc.hpp"
 #include "mas/log.hpp"
 #include "mas/mango/distributed_clock.hpp"
+#include "mas/mango/external_container.hpp"
 #include "mas/mango/tcp_container.hpp"
 #include "mas/version.hpp"
 #include "mas/wire/convert.hpp"
@@ -83,6 +90,70 @@ private:
   inbox* box_;
 };
 
+/// The agent of the `ec` scenario.
+class sim_agent : public mango::agent {
+public:
+  using agent::agent;
+
+  void on_ready() override {
+    schedule_timestamp_task(
+      [this] {
+        send_message("at 5", mango::addr(value{"other_sim_eid"}, "remote"));
+      },
+      5);
+  }
+
+  void handle_message(const value& content, const dict&) override {
+    send_message("reply:" + mas::wire::to_string(content),
+                 mango::addr(value{"other_sim_eid"}, "remote"));
+  }
+};
+
+std::string hex(const mas::wire::byte_buffer& xs) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string result;
+  for (auto x : xs) {
+    result += digits[x >> 4];
+    result += digits[x & 15];
+  }
+  return result;
+}
+
+mas::wire::byte_buffer unhex(const std::string& str) {
+  mas::wire::byte_buffer result;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < str.size(); i += 2)
+    result.push_back(
+      static_cast<std::uint8_t>(nibble(str[i]) * 16 + nibble(str[i + 1])));
+  return result;
+}
+
+int run_ec(int python_minor) {
+  mango::container_options opts;
+  opts.type_ids = mas::wire::mango_type_ids_for(
+    mas::wire::mango_wire_version::v2_1_4, python_minor);
+  auto c = mango::create_ec_container("eid_cpp", opts);
+  c->register_agent<sim_agent>("a");
+  c->on_ready();
+  std::vector<mas::wire::byte_buffer> inputs;
+  for (std::string line; std::getline(std::cin, line);)
+    if (!line.empty())
+      inputs.push_back(unhex(line));
+  for (double t : {1.0, 5.0}) {
+    auto out = c->step(t, t == 1.0 ? inputs : decltype(inputs){});
+    for (auto& m : out.messages)
+      std::cout << "out: " << m.time << " " << mas::wire::to_string(m.receiver)
+                << " " << hex(m.message) << "\n";
+    std::cout << "next: "
+              << (out.next_activity
+                    ? mas::wire::to_string(value{*out.next_activity})
+                    : std::string{"None"})
+              << std::endl;
+  }
+  std::cout << "malformed: " << c->stats().malformed << std::endl;
+  return 0;
+}
+
 value rich_content(const mango::tcp_container& home) {
   dict d;
   d.append("unicode",
@@ -138,6 +209,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (scenario == "ec")
+    return run_ec(python_minor);
   if (!peer || scenario.empty()) {
     std::cerr << usage;
     return 2;

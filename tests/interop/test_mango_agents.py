@@ -393,6 +393,43 @@ class CppTalksToPythonMango(unittest.TestCase):
         self.assertEqual(out["stop"], "none")
 
 
+class ExternalSchedulingWithMangoBytes(unittest.TestCase):
+    def test_step_takes_and_gives_what_mango_encodes(self):
+        codec = mango.JSON()
+        frames = [
+            codec.encode(MangoMessage({"v": 1.5, "who": "sim"}, {
+                "sender_id": "sim_agent", "sender_addr": "other_sim_eid",
+                "receiver_id": "a"})),
+            codec.encode(create_acl(
+                "acl in", receiver_addr=addr("eid_cpp", "a"),
+                sender_addr=addr("other_sim_eid", "sim_agent"),
+                acl_metadata={"performative": Performatives.inform})),
+            b"{garbage",
+        ]
+        run = ic.run([ARGS.probe, "--scenario", "ec", "--python-minor",
+                      str(sys.version_info[1])],
+                     stdin=b"".join(f.hex().encode() + b"\n" for f in frames))
+        self.assertEqual(run.rc, 0, run.describe())
+        lines = run.out.decode().splitlines()
+        outs = [l.split(" ", 3)[1:] for l in lines if l.startswith("out: ")]
+        self.assertEqual(len(outs), 3, lines)
+        decoded = [codec.decode(bytes.fromhex(h)) for _, _, h in outs]
+        # Step 1.0: both inputs answered, at times >= 1.0; step 5.0: the task.
+        self.assertEqual([m.content for m in decoded],
+                         ["reply:{'v': 1.5, 'who': 'sim'}", "reply:'acl in'",
+                          "at 5"])
+        for (t, receiver, _), m in zip(outs, decoded):
+            self.assertEqual(receiver, "'other_sim_eid'")
+            self.assertEqual(m.meta["sender_addr"], "eid_cpp")
+            self.assertEqual(m.meta["receiver_addr"], "other_sim_eid")
+            self.assertEqual(m.meta["receiver_id"], "remote")
+        self.assertGreaterEqual(float(outs[0][0]), 1.0)
+        self.assertGreaterEqual(float(outs[2][0]), 5.0)
+        self.assertIn("next: 5.0", lines)
+        self.assertIn("next: None", lines)
+        self.assertIn("malformed: 1", lines)
+
+
 class TwoPythonVersionsAtOnce(unittest.TestCase):
     def test_peers_on_two_pythons_share_one_container(self):
         other = [m for m in (10, 11, 12, 13) if m != sys.version_info[1]][-1]
