@@ -10,6 +10,7 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
+#include <set>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -322,4 +323,45 @@ TEST_CASE("a backed-up connection spreads a target's messages, up to the "
   std::this_thread::sleep_for(200ms);
   CHECK((*c)->outgoing_connections() == 3);
   close(listener);
+}
+
+namespace {
+
+/// Sends `n` messages to `to` once started.
+class chatter : public mango::agent {
+public:
+  chatter(caf::actor_config& cfg, mas::agent_init init, mango::agent_address to,
+          int n)
+    : agent(cfg, std::move(init)), to_(std::move(to)), n_(n) {
+  }
+
+  void on_start() override {
+    for (int i = 0; i < n_; ++i)
+      send_message(i, to_);
+  }
+
+private:
+  mango::agent_address to_;
+  int n_;
+};
+
+} // namespace
+
+TEST_CASE("500 agents of one container share one connection per target") {
+  auto c1 = make_container();
+  auto c2 = make_container();
+  inbox box;
+  c2->register_agent<recorder>("sink", &box);
+  for (int i = 0; i < 500; ++i)
+    c1->spawn<chatter>(c2->agent_addr("sink"), 10);
+  c1->start();
+  REQUIRE(box.wait_for(5000));
+  CHECK(c1->outgoing_connections() == 1);
+  CHECK(c2->incoming_connections() == 1);
+  std::set<std::string> senders;
+  for (auto& [content, meta] : box.messages)
+    senders.insert(meta.find("sender_id")->as_string());
+  CHECK(senders.size() == 500);
+  CHECK(senders.count("agent0") == 1);
+  CHECK(senders.count("agent499") == 1);
 }

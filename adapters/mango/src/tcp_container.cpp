@@ -354,7 +354,7 @@ caf::expected<std::unique_ptr<tcp_container>>
 tcp_container::create(const std::string& host, std::uint16_t port,
                       container_options opts) {
   std::unique_ptr<tcp_container> result{new tcp_container(host, opts)};
-  if (auto err = result->start(port))
+  if (auto err = result->listen_on(port))
     return err;
   return result;
 }
@@ -369,7 +369,7 @@ tcp_container::create(const std::string& addr, container_options opts) {
   return create(target->first, target->second, std::move(opts));
 }
 
-caf::error tcp_container::start(std::uint16_t port) {
+caf::error tcp_container::listen_on(std::uint16_t port) {
   auto r = shared_router();
   auto topts = options().transport;
   auto& sys = system();

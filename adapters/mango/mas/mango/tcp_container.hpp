@@ -70,7 +70,7 @@ protected:
 private:
   tcp_container(std::string host, container_options opts);
 
-  caf::error start(std::uint16_t port);
+  caf::error listen_on(std::uint16_t port);
 
   struct state;
 
