@@ -365,3 +365,21 @@ TEST_CASE("500 agents of one container share one connection per target") {
   CHECK(senders.count("agent0") == 1);
   CHECK(senders.count("agent499") == 1);
 }
+
+TEST_CASE("an idle inbound connection stays open (mango reuses it)") {
+  mango::container_options opts;
+  opts.transport.stall_timeout = 100ms; // only unfinished work times out
+  auto c = mango::tcp_container::create("127.0.0.1", 0, opts);
+  REQUIRE(c);
+  inbox box;
+  (*c)->register_agent<recorder>("rec", &box);
+  int fd = raw_connect((*c)->port());
+  raw_send_frame(fd, mango_frame("1", "rec"));
+  REQUIRE(box.wait_for(1));
+  // Five stall timeouts of idleness: still open, and it still works.
+  std::this_thread::sleep_for(500ms);
+  CHECK((*c)->incoming_connections() == 1);
+  raw_send_frame(fd, mango_frame("2", "rec"));
+  REQUIRE(box.wait_for(2));
+  close(fd);
+}
