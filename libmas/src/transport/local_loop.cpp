@@ -102,6 +102,8 @@ private:
   struct job {
     caf::resumable* ptr;
     loop_scheduler* owner;
+    /// Push order (see `purge`).
+    std::uint64_t seq;
   };
 
   void run(std::uint64_t generation);
@@ -114,6 +116,7 @@ private:
   /// Wakes those who wait for a job or a poll to end.
   std::condition_variable idle_;
   std::deque<job> jobs_;
+  std::uint64_t next_seq_ = 0;
   std::vector<caf::io::network::multiplexer*> mpxs_;
   loop_scheduler* running_ = nullptr;
   caf::io::network::multiplexer* polling_ = nullptr;
@@ -231,7 +234,7 @@ bool loop::push(caf::resumable* ptr, loop_scheduler* owner) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (owner->stopped)
     return false;
-  jobs_.push_back(job{ptr, owner});
+  jobs_.push_back(job{ptr, owner, next_seq_++});
   if (jobs_.size() == 1)
     wake_.notify_one();
   return true;
@@ -239,6 +242,19 @@ bool loop::push(caf::resumable* ptr, loop_scheduler* owner) {
 
 std::vector<caf::resumable*> loop::purge(loop_scheduler* owner) {
   std::unique_lock<std::mutex> guard{mtx_};
+  // As CAF's workers do at shutdown, the activations queued before the stop
+  // still run (on the loop, so an actor that got its last message, e.g. a
+  // clock told to close, ends normally and frees its state); only those
+  // queued later are cleaned up here, without running. (Not when stopping
+  // on the loop itself: it cannot wait for itself.)
+  auto mark = next_seq_;
+  if (std::this_thread::get_id() != tid_)
+    idle_.wait(guard, [&] {
+      return running_ != owner
+             && std::none_of(jobs_.begin(), jobs_.end(), [&](const job& j) {
+                  return j.owner == owner && j.seq < mark;
+                });
+    });
   owner->stopped = true;
   idle_.wait(guard, [&] { return running_ != owner; });
   std::vector<caf::resumable*> result;
