@@ -420,7 +420,10 @@ def main():
         cases, ref = fn(args.tmp, header)
     else:
         cases, ref = scenarios(args.tmp, header, args.cores)
-    doc = {"schema": SCHEMA, "runner": args.runner, "command": args.command,
+    command = args.command
+    if command.startswith(root + "/"):  # as run from the repository's root
+        command = command[len(root) + 1:]
+    doc = {"schema": SCHEMA, "runner": args.runner, "command": command,
            "env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("MAS_")},
            "header": header, "machine": machine(root), "rounds": args.rounds,
            "reference": ref, "cases": cases}
