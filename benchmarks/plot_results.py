@@ -233,8 +233,8 @@ def latency(ax, doc, cases, sides, title):
         ax.plot([x for x, v in zip(xs, p99) if v], [v for v in p99 if v], "k.", ms=5)
     tops = [v for s, _ in series for v in side_vals(cases, s, "p99_us") if v]
     lo, hi = ax.get_ylim()
-    if tops and max(tops) * 1.5 > hi:
-        ax.set_ylim(lo, max(tops) * 3)
+    if tops:  # room for the legend above the highest p99
+        ax.set_ylim(lo, max(hi, max(tops) * 10))
     floor_line(ax, doc)
     ax.set_title(title + " (ratio = anchor p50 ÷ libmas p50)", fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
