@@ -119,7 +119,11 @@ def table(docs):
 # -- plotting ----------------------------------------------------------------------
 
 def plt_module():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("plot_results.py: no matplotlib here; run scripts/setup, then "
+                 ".venv/bin/python benchmarks/plot_results.py")
     matplotlib.use("Agg")  # no display; files only
     import matplotlib.pyplot as plt
     return plt
