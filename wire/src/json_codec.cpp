@@ -1,15 +1,15 @@
 #include "mas/wire/json_codec.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <limits>
 #include <vector>
 
-#include <boost/json/basic_parser_impl.hpp>
-
 #include "mas/wire/detail/decode_budget.hpp"
+#include "mas/wire/detail/scratch_vector.hpp"
 #include "mas/wire/detail/text.hpp"
 
 namespace mas::wire {
@@ -18,63 +18,62 @@ namespace mas::wire {
 
 namespace {
 
+/// Writes straight into the output (a `std::string` or a `byte_buffer`)
+/// through a cursor: the buffer grows geometrically and is trimmed once at
+/// the end, so the text is written once and never copied.
+template <class Buffer>
 class json_writer {
 public:
-  json_writer(std::string& out, std::size_t max_depth)
-    : out_(out), max_depth_(max_depth) {
+  json_writer(Buffer& out, std::size_t max_depth)
+    : out_(out), start_(out.size()), pos_(out.size()), max_depth_(max_depth) {
     // nop
   }
 
+  /// Trims the buffer to what was written; on an exception, to what it held
+  /// before (no partial text is left behind).
+  ~json_writer() {
+    out_.resize(done_ ? pos_ : start_);
+  }
+
+  json_writer(const json_writer&) = delete;
+  json_writer& operator=(const json_writer&) = delete;
+
+  void run(const value& x) {
+    write(x, 0);
+    done_ = true;
+  }
+
+private:
+  // write() recurses up to max_depth levels deep: scalars and the error
+  // paths live in separate functions to keep its frame small.
   void write(const value& x, std::size_t depth) {
     using k = value::kind;
     switch (x.type()) {
-      case k::none:
-        out_ += "null";
-        break;
-      case k::boolean:
-        out_ += *x.get_if<bool>() ? "true" : "false";
-        break;
-      case k::int64:
-        append_int(*x.get_if<std::int64_t>());
-        break;
-      case k::uint64:
-        append_int(*x.get_if<std::uint64_t>());
-        break;
-      case k::float64:
-        detail::append_python_float(out_, *x.get_if<double>(), false);
-        break;
-      case k::string:
-        detail::append_json_string(out_, *x.get_if<std::string>());
-        break;
-      case k::bytes:
-        throw wire_error(errc::not_serializable,
-                         "No serializer found for type \"bytes\" (JSON "
-                         "cannot carry bytes)");
       case k::array: {
         check_depth(depth);
         auto& xs = *x.get_if<array>();
-        out_ += '[';
+        put('[');
         for (std::size_t i = 0; i < xs.size(); ++i) {
           if (i > 0)
-            out_ += ", ";
+            put(", ");
           write(xs[i], depth + 1);
         }
-        out_ += ']';
+        put(']');
         break;
       }
       case k::dict: {
         check_depth(depth);
-        out_ += '{';
+        put('{');
         bool first = true;
         for (auto& [key, val] : *x.get_if<dict>()) {
           if (!first)
-            out_ += ", ";
+            put(", ");
           first = false;
           write_key(key);
-          out_ += ": ";
+          put(": ");
           write(val, depth + 1);
         }
-        out_ += '}';
+        put('}');
         break;
       }
       case k::ext: {
@@ -82,50 +81,207 @@ public:
         // wire, as the decoder counts them.
         check_depth(depth + 1);
         auto& e = *x.get_if<ext>();
-        out_ += "{\"__type__\": [";
-        append_int(e.type_id());
-        out_ += ", ";
+        put("{\"__type__\": [");
+        write_int(e.type_id());
+        put(", ");
         write(e.repr(), depth + 2);
-        out_ += "]}";
+        put("]}");
         break;
       }
+      default:
+        write_scalar(x);
     }
   }
 
-private:
-  template <class T>
-  void append_int(T x) {
-    char buf[24];
-    auto res = std::to_chars(buf, buf + sizeof(buf), x);
-    out_.append(buf, static_cast<std::size_t>(res.ptr - buf));
+  [[gnu::noinline]] void write_scalar(const value& x) {
+    using k = value::kind;
+    switch (x.type()) {
+      case k::none:
+        put("null");
+        break;
+      case k::boolean:
+        if (*x.get_if<bool>())
+          put("true");
+        else
+          put("false");
+        break;
+      case k::int64:
+        write_int(*x.get_if<std::int64_t>());
+        break;
+      case k::uint64:
+        write_int(*x.get_if<std::uint64_t>());
+        break;
+      case k::float64: {
+        auto p = reserve(detail::max_python_float_size);
+        auto n = detail::format_python_float(p, *x.get_if<double>(), false);
+        pos_ -= detail::max_python_float_size - n;
+        break;
+      }
+      case k::string:
+        write_string(*x.get_if<std::string>());
+        break;
+      case k::bytes:
+        throw wire_error(errc::not_serializable,
+                         "No serializer found for type \"bytes\" (JSON "
+                         "cannot carry bytes)");
+      case k::array:
+      case k::dict:
+      case k::ext:
+        break; // write()
+    }
   }
 
-  void check_depth(std::size_t depth) {
-    if (depth >= max_depth_)
-      throw wire_error(errc::nesting_too_deep, "value nests deeper than "
-                                                 + std::to_string(max_depth_)
-                                                 + " levels");
+  // -- output -----------------------------------------------------------------
+
+  char* reserve(std::size_t n) {
+    if (out_.size() - pos_ < n)
+      grow(n);
+    auto result = reinterpret_cast<char*>(out_.data()) + pos_;
+    pos_ += n;
+    return result;
+  }
+
+  [[gnu::noinline]] void grow(std::size_t n) {
+    // Room the buffer already has comes first (no allocation), then doubling.
+    out_.resize(
+      std::max({out_.capacity(), out_.size() * 2, pos_ + n, std::size_t{64}}));
+  }
+
+  void put(char c) {
+    *reserve(1) = c;
+  }
+
+  template <std::size_t N>
+  void put(const char (&str)[N]) {
+    std::memcpy(reserve(N - 1), str, N - 1);
+  }
+
+  template <class T>
+  void write_int(T x) {
+    constexpr std::size_t max_size = 24;
+    auto p = reserve(max_size);
+    auto res = std::to_chars(p, p + max_size, x);
+    pos_ -= max_size - static_cast<std::size_t>(res.ptr - p);
+  }
+
+  /// Writes `str` (valid UTF-8) as Python's `json.dumps` with
+  /// `ensure_ascii=True` does, in chunks, so that the room reserved for the
+  /// worst case (six characters per byte) stays small for a long string.
+  void write_string(const std::string& str) {
+    constexpr std::size_t chunk = 1024;
+    put('"');
+    auto in = reinterpret_cast<const unsigned char*>(str.data());
+    auto end = in + str.size();
+    while (in < end) {
+      auto n = std::min(chunk, static_cast<std::size_t>(end - in));
+      auto chunk_end = in + n;
+      // A chunk may end inside a UTF-8 sequence of up to 4 bytes: 12
+      // characters (a surrogate pair) more.
+      auto room = 6 * n + 12;
+      auto start = reserve(room);
+      auto p = start;
+      while (in < chunk_end) {
+        auto c = *in;
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+          *p++ = static_cast<char>(c);
+          ++in;
+          continue;
+        }
+        ++in;
+        if (c >= 0x80) {
+          p = write_non_ascii(p, c, in, end);
+          continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+          case '"':
+          case '\\':
+            *p++ = static_cast<char>(c);
+            break;
+          case '\n':
+            *p++ = 'n';
+            break;
+          case '\r':
+            *p++ = 'r';
+            break;
+          case '\t':
+            *p++ = 't';
+            break;
+          case '\b':
+            *p++ = 'b';
+            break;
+          case '\f':
+            *p++ = 'f';
+            break;
+          default: // other control characters and DEL
+            p = u_escape(p - 1, c);
+        }
+      }
+      pos_ -= room - static_cast<std::size_t>(p - start);
+    }
+    put('"');
+  }
+
+  /// Writes the UTF-8 sequence that starts with `c` (already consumed) as
+  /// one or two (a surrogate pair) `\\uXXXX` escapes.
+  static char* write_non_ascii(char* p, unsigned c, const unsigned char*& in,
+                               const unsigned char* end) {
+    unsigned cp;
+    std::size_t more;
+    if (c < 0xe0) {
+      cp = c & 0x1fu;
+      more = 1;
+    } else if (c < 0xf0) {
+      cp = c & 0x0fu;
+      more = 2;
+    } else {
+      cp = c & 0x07u;
+      more = 3;
+    }
+    more = std::min(more, static_cast<std::size_t>(end - in));
+    for (std::size_t i = 0; i < more; ++i)
+      cp = (cp << 6) | (in[i] & 0x3fu);
+    in += more;
+    if (cp < 0x10000)
+      return u_escape(p, cp);
+    cp -= 0x10000;
+    p = u_escape(p, 0xd800 + (cp >> 10));
+    return u_escape(p, 0xdc00 + (cp & 0x3ff));
+  }
+
+  static char* u_escape(char* p, unsigned cp) {
+    static constexpr char hex[] = "0123456789abcdef";
+    p[0] = '\\';
+    p[1] = 'u';
+    p[2] = hex[(cp >> 12) & 0xf];
+    p[3] = hex[(cp >> 8) & 0xf];
+    p[4] = hex[(cp >> 4) & 0xf];
+    p[5] = hex[cp & 0xf];
+    return p + 6;
   }
 
   // Python's json turns int, float, bool and None keys into strings.
-  void write_key(const value& key) {
+  [[gnu::noinline]] void write_key(const value& key) {
     using k = value::kind;
     switch (key.type()) {
       case k::string:
-        detail::append_json_string(out_, *key.get_if<std::string>());
+        write_string(*key.get_if<std::string>());
         return;
       case k::none:
-        out_ += "\"null\"";
+        put("\"null\"");
         return;
       case k::boolean:
-        out_ += *key.get_if<bool>() ? "\"true\"" : "\"false\"";
+        if (*key.get_if<bool>())
+          put("\"true\"");
+        else
+          put("\"false\"");
         return;
       case k::int64:
       case k::uint64:
       case k::float64:
-        out_ += '"';
-        write(key, 0);
-        out_ += '"';
+        put('"');
+        write_scalar(key);
+        put('"');
         return;
       default:
         throw wire_error(errc::not_serializable,
@@ -135,55 +291,56 @@ private:
     }
   }
 
-  std::string& out_;
+  void check_depth(std::size_t depth) const {
+    if (depth >= max_depth_)
+      throw_too_deep();
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] void throw_too_deep() const {
+    throw wire_error(errc::nesting_too_deep, "value nests deeper than "
+                                               + std::to_string(max_depth_)
+                                               + " levels");
+  }
+
+  Buffer& out_;
+  std::size_t start_;
+  std::size_t pos_;
   std::size_t max_depth_;
+  bool done_ = false;
 };
 
 } // namespace
 
 void json_codec::encode_text(const value& x, std::string& out) const {
-  json_writer{out, options().max_depth}.write(x, 0);
+  json_writer<std::string>{out, options().max_depth}.run(x);
 }
 
 void json_codec::encode(const value& x, byte_buffer& out) const {
-  std::string text;
-  encode_text(x, text);
-  out.insert(out.end(), text.begin(), text.end());
+  json_writer<byte_buffer>{out, options().max_depth}.run(x);
 }
 
 // -- decoding -----------------------------------------------------------------
 
 namespace {
 
-namespace bj = boost::json;
-
-/// One non-finite token that was replaced by `0` before parsing, identified
-/// by the ordinal of its number token.
-struct substitution {
-  std::size_t ordinal;
-  double replacement;
-};
-
 /// Returns the decimal exponent of the first significant digit of a JSON
 /// number (e.g. 2 for 123.0, -3 for 0.001e0), saturating far beyond the
 /// range of doubles. Only called for literals `from_chars` cannot represent.
-long long decimal_magnitude(const std::string& num) {
+long long decimal_magnitude(std::string_view num) {
   constexpr long long limit = 1000000;
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   std::size_t i = num.front() == '-' ? 1 : 0;
   long long int_digits = 0;  // significant digits before the point
   long long zeros_after = 0; // zeros after the point before a digit
   bool seen = false;
-  for (; i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
-       ++i) {
+  for (; i < num.size() && is_digit(num[i]); ++i) {
     if (num[i] != '0' || seen) {
       seen = true;
       int_digits = std::min(int_digits + 1, limit);
     }
   }
   if (i < num.size() && num[i] == '.') {
-    for (++i;
-         i < num.size() && std::isdigit(static_cast<unsigned char>(num[i]));
-         ++i) {
+    for (++i; i < num.size() && is_digit(num[i]); ++i) {
       if (!seen && num[i] == '0')
         zeros_after = std::min(zeros_after + 1, limit);
       else
@@ -202,308 +359,6 @@ long long decimal_magnitude(const std::string& num) {
       exp = -exp;
   }
   return int_digits > 0 ? int_digits - 1 + exp : -(zeros_after + 1) + exp;
-}
-
-/// The builder's value stack, reused per thread: growing a fresh vector for
-/// every message costs reallocations that move (and destroy) every value on
-/// it, the largest cost of decoding small messages. A nested decode on the
-/// same thread (from an extension type's decoder) gets a fresh vector.
-class value_stack {
-public:
-  value_stack() : stack_(in_use_ ? local_ : shared_) {
-    owner_ = !in_use_;
-    in_use_ = true;
-    stack_.clear();
-  }
-
-  ~value_stack() {
-    stack_.clear();
-    if (!owner_)
-      return;
-    // Bounded memory: one huge message does not pin its stack forever.
-    if (stack_.capacity() > max_kept)
-      std::vector<value>{}.swap(stack_);
-    in_use_ = false;
-  }
-
-  value_stack(const value_stack&) = delete;
-  value_stack& operator=(const value_stack&) = delete;
-
-  std::vector<value>& get() noexcept {
-    return stack_;
-  }
-
-private:
-  static constexpr std::size_t max_kept = 4096;
-  static thread_local std::vector<value> shared_;
-  static thread_local bool in_use_;
-  std::vector<value> local_;
-  std::vector<value>& stack_;
-  bool owner_ = false;
-};
-
-thread_local std::vector<value> value_stack::shared_;
-thread_local bool value_stack::in_use_ = false;
-
-/// Builds values bottom-up on one stack (like Boost.JSON's value_stack).
-///
-/// Every value is charged against `codec_options::max_decoded_size` before
-/// it goes on the stack (strings with their characters); a closing array or
-/// object moves its items off the stack into the container, so the charge
-/// moves with them.
-class json_builder {
-public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  json_builder(const codec& owner, value (codec::*finish)(dict&&) const,
-               const std::vector<substitution>* subs)
-    : owner_(owner), finish_(finish), subs_(subs),
-      decoded_(owner.options().max_decoded_size) {
-    // nop
-  }
-
-  value take_result() {
-    return std::move(stack_.back());
-  }
-
-  bool on_document_begin(bj::error_code&) {
-    return true;
-  }
-  bool on_document_end(bj::error_code&) {
-    return true;
-  }
-  bool on_array_begin(bj::error_code&) {
-    return true;
-  }
-  bool on_array_end(std::size_t n, bj::error_code&) {
-    decoded_.charge_values(1, "a JSON array");
-    array xs;
-    xs.reserve(n);
-    auto first = stack_.end() - static_cast<std::ptrdiff_t>(n);
-    std::move(first, stack_.end(), std::back_inserter(xs));
-    stack_.erase(first, stack_.end());
-    stack_.emplace_back(std::move(xs));
-    return true;
-  }
-  bool on_object_begin(bj::error_code&) {
-    return true;
-  }
-  bool on_object_end(std::size_t n, bj::error_code&) {
-    decoded_.charge_values(1, "a JSON object");
-    dict xs;
-    xs.reserve(n);
-    auto first = stack_.end() - static_cast<std::ptrdiff_t>(2 * n);
-    for (auto i = first; i != stack_.end(); i += 2)
-      xs.append(std::move(i[0]), std::move(i[1]));
-    stack_.erase(first, stack_.end());
-    stack_.emplace_back((owner_.*finish_)(std::move(xs)));
-    return true;
-  }
-  bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
-    decoded_.charge_bytes(s.size(), "a JSON string");
-    str_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
-    push_string(s);
-    return true;
-  }
-  bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
-    decoded_.charge_bytes(s.size(), "a JSON key");
-    str_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
-    push_string(s);
-    return true;
-  }
-  bool on_number_part(bj::string_view s, bj::error_code&) {
-    num_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
-    push_number(value{i});
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
-    push_number(value{u});
-    return true;
-  }
-  bool on_double(double, bj::string_view s, bj::error_code&) {
-    num_.append(s.data(), s.size());
-    auto is_int = num_.find_first_of(".eE") == std::string::npos;
-    if (is_int)
-      throw wire_error(errc::int_out_of_range,
-                       "integer " + num_ + " does not fit into 64 bits");
-    // Boost.JSON 1.81 may be off by one ulp; from_chars rounds correctly.
-    double d = 0;
-    auto first = num_.data();
-    auto last = first + num_.size();
-    auto res = std::from_chars(first, last, d);
-    if (res.ec == std::errc::result_out_of_range) {
-      // Python: 1e400 -> inf, 1e-400 -> 0.0 (with the sign of the literal).
-      d = decimal_magnitude(num_) > 0 ? std::numeric_limits<double>::infinity()
-                                      : 0.0;
-      if (num_.front() == '-')
-        d = -d;
-    }
-    push_number(value{d});
-    return true;
-  }
-  bool on_bool(bool b, bj::error_code&) {
-    decoded_.charge_values(1, "a JSON boolean");
-    stack_.emplace_back(b);
-    return true;
-  }
-  bool on_null(bj::error_code&) {
-    decoded_.charge_values(1, "a JSON null");
-    stack_.emplace_back();
-    return true;
-  }
-  bool on_comment_part(bj::string_view, bj::error_code&) {
-    return true;
-  }
-  bool on_comment(bj::string_view, bj::error_code&) {
-    return true;
-  }
-
-private:
-  void push_string(bj::string_view s) {
-    decoded_.charge_bytes(s.size(), "a JSON string");
-    decoded_.charge_values(1, "a JSON string");
-    if (str_.empty()) {
-      stack_.emplace_back(std::string{s.data(), s.size()});
-    } else {
-      str_.append(s.data(), s.size());
-      stack_.emplace_back(std::move(str_));
-      str_.clear();
-    }
-  }
-
-  void push_number(value x) {
-    decoded_.charge_values(1, "a JSON number");
-    num_.clear();
-    auto ordinal = numbers_++;
-    if (subs_ != nullptr && next_sub_ < subs_->size()
-        && (*subs_)[next_sub_].ordinal == ordinal) {
-      stack_.emplace_back((*subs_)[next_sub_++].replacement);
-      return;
-    }
-    stack_.push_back(std::move(x));
-  }
-
-  const codec& owner_;
-  value (codec::*finish_)(dict&&) const;
-  const std::vector<substitution>* subs_;
-  std::size_t next_sub_ = 0;
-  std::size_t numbers_ = 0;
-  detail::decode_budget decoded_;
-  value_stack scratch_;
-  std::vector<value>& stack_ = scratch_.get();
-  std::string str_;
-  std::string num_;
-};
-
-/// Copies `text`, replacing the bare tokens `NaN`, `Infinity` and
-/// `-Infinity` by `0` and recording them, and clamping exponents Boost.JSON
-/// cannot hold. A token is replaced only where a
-/// JSON value may start (after `[`, `,`, `:` or at the beginning) and where
-/// it ends at a token boundary, so `1NaN` or `-NaN` stay invalid as in
-/// Python. Returns false if nothing was replaced (the parse error was real).
-bool replace_non_finite(std::string_view text, std::string& out,
-                        std::vector<substitution>& subs) {
-  out.reserve(text.size());
-  std::size_t ordinal = 0;
-  std::size_t i = 0;
-  bool value_may_start = true;
-  bool changed = false;
-  auto is_word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'
-           || c == '-' || c == '+';
-  };
-  auto token_at = [&](std::string_view token) {
-    return text.compare(i, token.size(), token) == 0
-           && (i + token.size() == text.size()
-               || !is_word_char(text[i + token.size()]));
-  };
-  while (i < text.size()) {
-    auto c = text[i];
-    if (c == '"') {
-      // Copy the string literal, honoring escapes.
-      auto j = i + 1;
-      while (j < text.size() && text[j] != '"')
-        j += text[j] == '\\' ? 2 : 1;
-      j = std::min(j + 1, text.size());
-      out.append(text.substr(i, j - i));
-      i = j;
-      value_may_start = false;
-      continue;
-    }
-    if (value_may_start) {
-      std::string_view token;
-      double replacement = 0;
-      if (token_at("NaN")) {
-        token = "NaN";
-        replacement = std::numeric_limits<double>::quiet_NaN();
-      } else if (token_at("Infinity")) {
-        token = "Infinity";
-        replacement = std::numeric_limits<double>::infinity();
-      } else if (token_at("-Infinity")) {
-        token = "-Infinity";
-        replacement = -std::numeric_limits<double>::infinity();
-      }
-      if (!token.empty()) {
-        subs.push_back({ordinal++, replacement});
-        out += '0';
-        i += token.size();
-        value_may_start = false;
-        continue;
-      }
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      // A number token: copy it whole so that it counts once.
-      auto j = i + 1;
-      while (j < text.size() && is_word_char(text[j]))
-        ++j;
-      auto token = text.substr(i, j - i);
-      // Boost.JSON fails on exponents beyond int; Python reads them as inf
-      // or 0.0. Clamp exponents of 10 or more significant digits to 1e9:
-      // the value stays out of double range unless the mantissa itself had
-      // about a billion digits. Leading zeros do not count (`1e-0002` is
-      // 0.01; a fuzzer finding).
-      auto e = token.find_first_of("eE");
-      auto digits = e == std::string_view::npos ? 0 : e + 1;
-      if (digits > 0 && digits < token.size()
-          && (token[digits] == '-' || token[digits] == '+'))
-        ++digits;
-      auto significant = digits == 0 ? std::string_view::npos
-                                     : token.find_first_not_of('0', digits);
-      if (significant != std::string_view::npos
-          && token.size() - significant > 9
-          && token.find_first_not_of("0123456789", digits)
-               == std::string_view::npos) {
-        out.append(token.substr(0, digits));
-        out += "1000000000";
-        changed = true;
-      } else {
-        out.append(token);
-      }
-      ++ordinal;
-      i = j;
-      value_may_start = false;
-      continue;
-    }
-    if (c == '[' || c == ',' || c == ':')
-      value_may_start = true;
-    else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-      value_may_start = false;
-    out += c;
-    ++i;
-  }
-  return changed || !subs.empty();
 }
 
 /// Returns whether `text` contains a `\\uD800`-`\\uDFFF` escape that is not
@@ -550,61 +405,573 @@ bool has_lone_surrogate_escape(std::string_view text) {
   return false;
 }
 
-errc classify(const bj::error_code& ec) {
-  if (ec == bj::error::too_deep)
-    return errc::nesting_too_deep;
-  if (ec == bj::error::illegal_leading_surrogate
-      || ec == bj::error::illegal_trailing_surrogate)
-    return errc::invalid_utf8;
-  return errc::invalid_json;
+/// Thrown inside the reader for input Python's `json.loads` rejects; the
+/// decoder turns it into `invalid_json` or, for the reasons Python would
+/// have failed earlier or we cannot represent, `invalid_utf8`.
+struct syntax_error {
+  const char* what;
+  std::size_t offset;
+};
+
+/// Characters that end the fast scan of a string: the closing quote, an
+/// escape, control characters (Python's strict mode rejects them) and
+/// non-ASCII bytes (validated as UTF-8).
+constexpr bool is_special(unsigned char c) noexcept {
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
+
+struct special_table {
+  bool xs[256];
+  constexpr special_table() : xs() {
+    for (int i = 0; i < 256; ++i)
+      xs[i] = is_special(static_cast<unsigned char>(i));
+  }
+};
+
+constexpr special_table special{};
+
+/// A container the JSON reader has open.
+struct json_frame {
+  /// Index of the container's first item on the item stack (the
+  /// container's own slot is the one before).
+  std::size_t start;
+  bool is_map;
+};
+
+/// Decodes JSON text as Python's `json.loads` reads it, in one pass without
+/// a tokenizer in between: each value is decoded straight into a slot on
+/// the scratch stack, and a closing container moves its items off the
+/// stack into itself (allocated once, at its final size) in its own slot.
+///
+/// Iterative, so nesting costs heap (bounded by `max_depth`), not C++
+/// stack. Every value is charged against `codec_options::max_decoded_size`
+/// before it is created (a string with its characters, before they are
+/// copied).
+class json_reader {
+public:
+  json_reader(const codec& owner, value (codec::*finish)(dict&&) const,
+              std::string_view text)
+    : owner_(owner), finish_(finish), max_depth_(owner.options().max_depth),
+      first_(text.data()), pos_(text.data()), last_(text.data() + text.size()),
+      decoded_(owner.options().max_decoded_size) {
+    // nop
+  }
+
+  value run() {
+    auto& items = items_.get();
+    auto& frames = frames_.get();
+    items.emplace_back();
+    // Decode into the newest slot. A non-empty container opens a frame and
+    // adds the slot of its first item; else walk up the containers this
+    // item completes to the next slot.
+    for (;;) {
+      if (read_value(items.back()))
+        continue;
+      bool more = false;
+      while (!more && !frames.empty()) {
+        auto top = frames.back();
+        auto c = next_token();
+        if (c == ',') {
+          ++pos_;
+          next_slot(top.is_map);
+          more = true;
+        } else if (c == (top.is_map ? '}' : ']')) {
+          ++pos_;
+          frames.pop_back();
+          close(top);
+        } else {
+          fail("Expecting ',' delimiter");
+        }
+      }
+      if (!more)
+        break;
+    }
+    if (next_token() != 0)
+      fail("Extra data");
+    return std::move(items.front());
+  }
+
+private:
+  using frame = json_frame;
+
+  // -- input ------------------------------------------------------------------
+
+  [[noreturn, gnu::noinline, gnu::cold]] void fail(const char* what) const {
+    throw syntax_error{what, static_cast<std::size_t>(pos_ - first_)};
+  }
+
+  /// Skips whitespace; returns the next character, 0 at the end.
+  char next_token() {
+    while (pos_ < last_) {
+      auto c = *pos_;
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+        return c;
+      ++pos_;
+    }
+    return 0;
+  }
+
+  bool consume(std::string_view word) {
+    if (static_cast<std::size_t>(last_ - pos_) < word.size()
+        || std::memcmp(pos_, word.data(), word.size()) != 0)
+      return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  // -- values -----------------------------------------------------------------
+
+  /// Decodes the value at the cursor into `out` (none before). Returns
+  /// whether it opened a non-empty container (whose first slot is then the
+  /// newest).
+  bool read_value(value& out) {
+    auto c = next_token();
+    switch (c) {
+      case '"':
+        charge_value("a JSON string");
+        read_string(out);
+        return false;
+      case '{':
+      case '[':
+        return open(out, c == '{');
+      case 'n':
+        charge_value("a JSON null");
+        if (!consume("null"))
+          fail("Expecting value");
+        return false;
+      case 't':
+        charge_value("a JSON boolean");
+        if (!consume("true"))
+          fail("Expecting value");
+        out.emplace<bool>(true);
+        return false;
+      case 'f':
+        charge_value("a JSON boolean");
+        if (!consume("false"))
+          fail("Expecting value");
+        out.emplace<bool>(false);
+        return false;
+      case 'N':
+        charge_value("a JSON number");
+        if (!consume("NaN"))
+          fail("Expecting value");
+        out.emplace<double>(std::numeric_limits<double>::quiet_NaN());
+        return false;
+      case 'I':
+        charge_value("a JSON number");
+        if (!consume("Infinity"))
+          fail("Expecting value");
+        out.emplace<double>(std::numeric_limits<double>::infinity());
+        return false;
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+          charge_value("a JSON number");
+          read_number(out);
+          return false;
+        }
+        fail("Expecting value");
+    }
+  }
+
+  void charge_value(const char* what) {
+    decoded_.charge_values(1, what);
+  }
+
+  bool open(value& out, bool is_map) {
+    auto& frames = frames_.get();
+    if (frames.size() >= max_depth_)
+      throw wire_error(errc::nesting_too_deep, "JSON text nests deeper than "
+                                                 + std::to_string(max_depth_)
+                                                 + " levels");
+    charge_value(is_map ? "a JSON object" : "a JSON array");
+    ++pos_;
+    if (next_token() == (is_map ? '}' : ']')) {
+      ++pos_;
+      if (is_map)
+        out = (owner_.*finish_)(dict{});
+      else
+        out.emplace<array>();
+      return false;
+    }
+    frames.push_back(frame{items_.get().size(), is_map});
+    next_slot(is_map);
+    return true;
+  }
+
+  /// Adds the slot of the next item; for an object, reads its key and colon
+  /// first.
+  void next_slot(bool is_map) {
+    auto& items = items_.get();
+    if (is_map) {
+      if (next_token() != '"')
+        fail("Expecting property name enclosed in double quotes");
+      charge_value("a JSON key");
+      read_string(items.emplace_back());
+      if (next_token() != ':')
+        fail("Expecting ':' delimiter");
+      ++pos_;
+    }
+    items.emplace_back();
+  }
+
+  /// Moves the items of a closed container off the stack into it.
+  void close(const frame& top) {
+    auto& items = items_.get();
+    auto first = items.begin() + static_cast<std::ptrdiff_t>(top.start);
+    auto n = items.size() - top.start;
+    auto& out = items[top.start - 1];
+    if (top.is_map) {
+      dict xs;
+      xs.reserve(n / 2);
+      for (auto i = first; i != items.end(); i += 2)
+        xs.append(std::move(i[0]), std::move(i[1]));
+      out = (owner_.*finish_)(std::move(xs));
+    } else {
+      auto& xs = out.emplace<array>();
+      xs.reserve(n);
+      std::move(first, items.end(), std::back_inserter(xs));
+    }
+    items.erase(first, items.end());
+  }
+
+  // -- strings ----------------------------------------------------------------
+
+  /// Reads the string literal at the cursor (on its opening quote).
+  void read_string(value& out) {
+    auto start = ++pos_;
+    auto p = reinterpret_cast<const unsigned char*>(pos_);
+    auto end = reinterpret_cast<const unsigned char*>(last_);
+    bool ascii = true;
+    for (;;) {
+      while (p < end && !special.xs[*p])
+        ++p;
+      if (p == end) {
+        pos_ = reinterpret_cast<const char*>(p);
+        fail("Unterminated string");
+      }
+      if (*p >= 0x80) {
+        ascii = false;
+        ++p;
+        continue;
+      }
+      break;
+    }
+    pos_ = reinterpret_cast<const char*>(p);
+    if (*p == '"') {
+      std::string_view str{start, static_cast<std::size_t>(pos_ - start)};
+      check_utf8(str, ascii);
+      decoded_.charge_bytes(str.size(), "a JSON string");
+      out.emplace<std::string>(str);
+      ++pos_;
+      return;
+    }
+    if (*p < 0x20)
+      fail("Invalid control character");
+    // An escape: unescape the rest into a string of its own.
+    auto& str = out.emplace<std::string>();
+    append_raw(str, start, pos_, ascii);
+    read_escaped(str);
+  }
+
+  void check_utf8(std::string_view str, bool ascii) {
+    if (!ascii && !detail::is_valid_utf8(str))
+      fail("invalid UTF-8");
+  }
+
+  /// Appends a run of characters that need no unescaping.
+  void append_raw(std::string& str, const char* first, const char* last,
+                  bool ascii) {
+    std::string_view run{first, static_cast<std::size_t>(last - first)};
+    check_utf8(run, ascii);
+    decoded_.charge_bytes(run.size(), "a JSON string");
+    str.append(run);
+  }
+
+  /// Continues a string at an escape (the cursor on its backslash).
+  void read_escaped(std::string& str) {
+    for (;;) {
+      // The cursor is on a backslash, a quote or a control character.
+      auto c = static_cast<unsigned char>(*pos_);
+      if (c == '"') {
+        ++pos_;
+        return;
+      }
+      if (c < 0x20)
+        fail("Invalid control character");
+      if (last_ - pos_ < 2)
+        fail("Unterminated string");
+      char plain = 0;
+      switch (pos_[1]) {
+        case '"':
+          plain = '"';
+          break;
+        case '\\':
+          plain = '\\';
+          break;
+        case '/':
+          plain = '/';
+          break;
+        case 'b':
+          plain = '\b';
+          break;
+        case 'f':
+          plain = '\f';
+          break;
+        case 'n':
+          plain = '\n';
+          break;
+        case 'r':
+          plain = '\r';
+          break;
+        case 't':
+          plain = '\t';
+          break;
+        case 'u':
+          break;
+        default:
+          ++pos_;
+          fail("Invalid \\escape");
+      }
+      if (plain != 0) {
+        decoded_.charge_bytes(1, "a JSON string");
+        str += plain;
+        pos_ += 2;
+      } else {
+        read_unicode_escape(str);
+      }
+      // The run up to the next special character.
+      auto start = pos_;
+      auto p = reinterpret_cast<const unsigned char*>(pos_);
+      auto end = reinterpret_cast<const unsigned char*>(last_);
+      bool ascii = true;
+      for (;;) {
+        while (p < end && !special.xs[*p])
+          ++p;
+        if (p < end && *p >= 0x80) {
+          ascii = false;
+          ++p;
+          continue;
+        }
+        break;
+      }
+      pos_ = reinterpret_cast<const char*>(p);
+      append_raw(str, start, pos_, ascii);
+      if (p == end)
+        fail("Unterminated string");
+    }
+  }
+
+  /// Reads 4 hex digits after `\u` at `pos_ + 2`.
+  unsigned read_hex4() {
+    if (last_ - pos_ < 6)
+      fail("Invalid \\uXXXX escape");
+    unsigned cp = 0;
+    for (int i = 2; i < 6; ++i) {
+      auto c = pos_[i];
+      unsigned digit;
+      if (c >= '0' && c <= '9')
+        digit = static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        digit = static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        digit = static_cast<unsigned>(c - 'A' + 10);
+      else
+        fail("Invalid \\uXXXX escape");
+      cp = cp * 16 + digit;
+    }
+    pos_ += 6;
+    return cp;
+  }
+
+  void read_unicode_escape(std::string& str) {
+    auto cp = read_hex4();
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      // Python joins a high surrogate with a low one that follows.
+      if (last_ - pos_ >= 2 && pos_[0] == '\\' && pos_[1] == 'u') {
+        auto mark = pos_;
+        auto low = read_hex4();
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        } else {
+          pos_ = mark;
+          fail("lone surrogate escape");
+        }
+      } else {
+        fail("lone surrogate escape");
+      }
+    } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+      fail("lone surrogate escape");
+    }
+    char buf[4];
+    std::size_t n;
+    if (cp < 0x80) {
+      buf[0] = static_cast<char>(cp);
+      n = 1;
+    } else if (cp < 0x800) {
+      buf[0] = static_cast<char>(0xc0 | (cp >> 6));
+      buf[1] = static_cast<char>(0x80 | (cp & 0x3f));
+      n = 2;
+    } else if (cp < 0x10000) {
+      buf[0] = static_cast<char>(0xe0 | (cp >> 12));
+      buf[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      buf[2] = static_cast<char>(0x80 | (cp & 0x3f));
+      n = 3;
+    } else {
+      buf[0] = static_cast<char>(0xf0 | (cp >> 18));
+      buf[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      buf[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      buf[3] = static_cast<char>(0x80 | (cp & 0x3f));
+      n = 4;
+    }
+    decoded_.charge_bytes(n, "a JSON string");
+    str.append(buf, n);
+  }
+
+  // -- numbers ----------------------------------------------------------------
+
+  /// Reads a number as Python's scanner does:
+  /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, or `-Infinity`.
+  void read_number(value& out) {
+    auto start = pos_;
+    bool negative = *pos_ == '-';
+    if (negative) {
+      ++pos_;
+      if (pos_ < last_ && *pos_ == 'I') {
+        if (!consume("Infinity"))
+          fail("Expecting value");
+        out.emplace<double>(-std::numeric_limits<double>::infinity());
+        return;
+      }
+    }
+    auto is_digit
+      = [this] { return pos_ < last_ && *pos_ >= '0' && *pos_ <= '9'; };
+    if (!is_digit())
+      fail("Expecting value");
+    std::uint64_t mag = 0;
+    bool overflow = false;
+    if (*pos_ == '0') {
+      ++pos_;
+    } else {
+      for (; is_digit(); ++pos_) {
+        auto digit = static_cast<std::uint64_t>(*pos_ - '0');
+        if (mag > (UINT64_MAX - digit) / 10)
+          overflow = true;
+        else
+          mag = mag * 10 + digit;
+      }
+    }
+    // For floats, `mag` takes the fraction digits too: the fast path below
+    // needs the digits as an integer and the decimal exponent.
+    bool is_float = false;
+    long exp10 = 0;
+    if (pos_ < last_ && *pos_ == '.') {
+      ++pos_;
+      if (!is_digit())
+        fail("Extra data"); // Python: "1." is the int 1, then garbage
+      for (; is_digit(); ++pos_) {
+        auto digit = static_cast<std::uint64_t>(*pos_ - '0');
+        if (mag > (UINT64_MAX - digit) / 10) {
+          overflow = true;
+        } else {
+          mag = mag * 10 + digit;
+          --exp10;
+        }
+      }
+      is_float = true;
+    }
+    if (pos_ < last_ && (*pos_ == 'e' || *pos_ == 'E')) {
+      ++pos_;
+      bool negative_exp = pos_ < last_ && *pos_ == '-';
+      if (pos_ < last_ && (*pos_ == '-' || *pos_ == '+'))
+        ++pos_;
+      if (!is_digit())
+        fail("Extra data");
+      long exp = 0;
+      for (; is_digit(); ++pos_)
+        exp = std::min(exp * 10 + (*pos_ - '0'), 100000L);
+      exp10 += negative_exp ? -exp : exp;
+      is_float = true;
+    }
+    std::string_view text{start, static_cast<std::size_t>(pos_ - start)};
+    if (!is_float) {
+      if (!overflow && !negative) {
+        if (mag <= std::uint64_t{INT64_MAX})
+          out.emplace<std::int64_t>(static_cast<std::int64_t>(mag));
+        else
+          out.emplace<std::uint64_t>(mag);
+        return;
+      }
+      if (!overflow && mag <= std::uint64_t{INT64_MAX} + 1) {
+        out.emplace<std::int64_t>(static_cast<std::int64_t>(0 - mag));
+        return;
+      }
+      too_big(text);
+    }
+    // Clinger's fast path: digits and power of ten are both exact doubles,
+    // so one multiplication or division rounds correctly. Most floats on
+    // the wire (Python's repr of measurements) take it.
+    constexpr std::uint64_t max_exact = std::uint64_t{1} << 53;
+    if (!overflow && mag <= max_exact && exp10 >= -22 && exp10 <= 22) {
+      static constexpr double powers[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+      auto m = static_cast<double>(mag);
+      auto d = exp10 < 0 ? m / powers[-exp10] : m * powers[exp10];
+      out.emplace<double>(negative ? -d : d);
+      return;
+    }
+    double d = 0;
+    auto res = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (res.ec == std::errc::result_out_of_range) {
+      // Python: 1e400 -> inf, 1e-400 -> 0.0 (with the sign of the literal).
+      d = decimal_magnitude(text) > 0 ? std::numeric_limits<double>::infinity()
+                                      : 0.0;
+      if (negative)
+        d = -d;
+    }
+    out.emplace<double>(d);
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] static void
+  too_big(std::string_view text) {
+    constexpr std::size_t shown = 40;
+    std::string num{text.substr(0, shown)};
+    if (text.size() > shown)
+      num += "... (" + std::to_string(text.size()) + " digits)";
+    throw wire_error(errc::int_out_of_range,
+                     "integer " + num + " does not fit into 64 bits");
+  }
+
+  const codec& owner_;
+  value (codec::*finish_)(dict&&) const;
+  std::size_t max_depth_;
+  const char* first_;
+  const char* pos_;
+  const char* last_;
+  detail::decode_budget decoded_;
+  detail::scratch_vector<value> items_;
+  detail::scratch_vector<frame> frames_;
+};
 
 } // namespace
 
 value json_codec::decode_text(std::string_view text) const {
-  bj::parse_options opts;
-  opts.max_depth = options().max_depth;
-  auto parse
-    = [&](std::string_view input, const std::vector<substitution>* subs,
-          bj::error_code& ec) -> value {
-    bj::basic_parser<json_builder> p{opts, *this, &json_codec::finish_dict,
-                                     subs};
-    auto consumed = p.write_some(false, input.data(), input.size(), ec);
-    if (ec)
-      return value{};
-    if (consumed != input.size()) {
-      ec = bj::error::extra_data; // Python: "Extra data"
-      return value{};
-    }
-    return p.handler().take_result();
-  };
-  bj::error_code ec;
-  auto result = parse(text, nullptr, ec);
-  if (!ec)
-    return result;
-  // Python writes NaN/Infinity as bare tokens; Boost.JSON 1.81 rejects them.
-  // Only inputs that fail get this second pass.
-  auto first_error = ec;
-  std::string rewritten;
-  std::vector<substitution> subs;
-  if (text.find("NaN") != std::string_view::npos
-      || text.find("Infinity") != std::string_view::npos
-      || first_error == bj::error::exponent_overflow) {
-    if (replace_non_finite(text, rewritten, subs)) {
-      ec.clear();
-      result = parse(rewritten, &subs, ec);
-      if (!ec)
-        return result;
-    }
+  try {
+    return json_reader{*this, &json_codec::finish_dict, text}.run();
+  } catch (const syntax_error& e) {
+    // Python decodes the bytes before parsing: invalid UTF-8 anywhere fails
+    // first. A lone surrogate escape is valid for Python but has no UTF-8
+    // form.
+    if (!detail::is_valid_utf8(text))
+      throw wire_error(errc::invalid_utf8, "JSON text is not valid UTF-8");
+    if (has_lone_surrogate_escape(text))
+      throw wire_error(errc::invalid_utf8,
+                       "JSON string holds a lone surrogate escape, which has "
+                       "no UTF-8 form");
+    throw wire_error(errc::invalid_json, std::string{"invalid JSON: "} + e.what
+                                           + " at offset "
+                                           + std::to_string(e.offset));
   }
-  if (!detail::is_valid_utf8(text))
-    throw wire_error(errc::invalid_utf8, "JSON text is not valid UTF-8");
-  if (has_lone_surrogate_escape(text))
-    throw wire_error(errc::invalid_utf8,
-                     "JSON string holds a lone surrogate escape, which has "
-                     "no UTF-8 form");
-  throw wire_error(classify(first_error),
-                   "invalid JSON: " + first_error.message());
 }
 
 value json_codec::decode(const std::uint8_t* data, std::size_t size) const {

@@ -6,75 +6,99 @@
 
 namespace mas::wire::detail {
 
-void append_python_float(std::string& out, double x, bool python_repr) {
-  if (std::isnan(x)) {
-    out += python_repr ? "nan" : "NaN";
-    return;
-  }
+std::size_t format_python_float(char* buf, double x,
+                                bool python_repr) noexcept {
+  auto put = [&](std::string_view str) {
+    std::memcpy(buf, str.data(), str.size());
+    return str.size();
+  };
+  if (std::isnan(x))
+    return put(python_repr ? "nan" : "NaN");
   if (std::isinf(x)) {
     if (x < 0)
-      out += python_repr ? "-inf" : "-Infinity";
-    else
-      out += python_repr ? "inf" : "Infinity";
-    return;
+      return put(python_repr ? "-inf" : "-Infinity");
+    return put(python_repr ? "inf" : "Infinity");
   }
   // Shortest round-trip digits in scientific form, e.g. "-1.2345e+02".
-  char buf[64];
+  char sci[max_python_float_size];
   auto res
-    = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
-  std::string_view sci{buf, static_cast<size_t>(res.ptr - buf)};
-  bool negative = sci.front() == '-';
-  if (negative)
-    sci.remove_prefix(1);
-  auto e_pos = sci.find('e');
-  auto mantissa = sci.substr(0, e_pos);
+    = std::to_chars(sci, sci + sizeof(sci), x, std::chars_format::scientific);
+  auto first = sci;
+  auto p = buf;
+  if (*first == '-') {
+    *p++ = '-';
+    ++first;
+  }
+  // Collect the significant digits without the decimal point, then the
+  // exponent (to_chars writes at least two exponent digits).
+  char digits[20];
+  std::size_t ndigits = 0;
+  auto q = first;
+  for (; *q != 'e'; ++q)
+    if (*q != '.')
+      digits[ndigits++] = *q;
+  ++q;
+  bool negative_exp = *q++ == '-';
   int exponent = 0;
-  std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+'),
-                  sci.data() + sci.size(), exponent);
-  // Collect the significant digits without the decimal point.
-  char digits[32];
-  size_t ndigits = 0;
-  for (auto c : mantissa)
-    if (c != '.')
-      digits[ndigits++] = c;
-  if (negative)
-    out += '-';
+  for (; q < res.ptr; ++q)
+    exponent = exponent * 10 + (*q - '0');
+  if (negative_exp)
+    exponent = -exponent;
+  auto append = [&](const char* str, std::size_t n) {
+    std::memcpy(p, str, n);
+    p += n;
+  };
   // Python's float_repr_style 'short': fixed notation for -4 <= exp < 16.
   if (exponent >= -4 && exponent < 16) {
     if (exponent < 0) {
-      out += "0.";
-      out.append(static_cast<size_t>(-exponent - 1), '0');
-      out.append(digits, ndigits);
+      append("0.000", static_cast<std::size_t>(1 - exponent));
+      append(digits, ndigits);
     } else {
-      auto int_digits = static_cast<size_t>(exponent) + 1;
+      auto int_digits = static_cast<std::size_t>(exponent) + 1;
       if (ndigits <= int_digits) {
-        out.append(digits, ndigits);
-        out.append(int_digits - ndigits, '0');
-        out += ".0";
+        append(digits, ndigits);
+        std::memset(p, '0', int_digits - ndigits);
+        p += int_digits - ndigits;
+        append(".0", 2);
       } else {
-        out.append(digits, int_digits);
-        out += '.';
-        out.append(digits + int_digits, ndigits - int_digits);
+        append(digits, int_digits);
+        *p++ = '.';
+        append(digits + int_digits, ndigits - int_digits);
       }
     }
-    return;
+    return static_cast<std::size_t>(p - buf);
   }
-  out += digits[0];
+  *p++ = digits[0];
   if (ndigits > 1) {
-    out += '.';
-    out.append(digits + 1, ndigits - 1);
+    *p++ = '.';
+    append(digits + 1, ndigits - 1);
   }
-  out += 'e';
-  out += exponent < 0 ? '-' : '+';
+  *p++ = 'e';
+  *p++ = exponent < 0 ? '-' : '+';
   auto abs_exp = exponent < 0 ? -exponent : exponent;
-  if (abs_exp < 10)
-    out += '0';
-  out += std::to_string(abs_exp);
+  if (abs_exp >= 100)
+    *p++ = static_cast<char>('0' + abs_exp / 100);
+  *p++ = static_cast<char>('0' + abs_exp / 10 % 10);
+  *p++ = static_cast<char>('0' + abs_exp % 10);
+  return static_cast<std::size_t>(p - buf);
+}
+
+void append_python_float(std::string& out, double x, bool python_repr) {
+  char buf[max_python_float_size];
+  out.append(buf, format_python_float(buf, x, python_repr));
 }
 
 bool is_valid_utf8(std::string_view str) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(str.data());
   auto end = p + str.size();
+  // Fast path for short ASCII strings (most keys and names): one test.
+  if (str.size() <= 16) {
+    unsigned char any = 0;
+    for (auto q = p; q < end; ++q)
+      any |= *q;
+    if (any < 0x80)
+      return true;
+  }
   while (p < end) {
     // Fast path: 8 ASCII bytes at once.
     if (end - p >= 8) {
@@ -119,103 +143,6 @@ bool is_valid_utf8(std::string_view str) noexcept {
     p += len;
   }
   return true;
-}
-
-namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
-
-void append_u_escape(std::string& out, unsigned cp) {
-  char buf[6] = {'\\',
-                 'u',
-                 hex_digits[(cp >> 12) & 0xf],
-                 hex_digits[(cp >> 8) & 0xf],
-                 hex_digits[(cp >> 4) & 0xf],
-                 hex_digits[cp & 0xf]};
-  out.append(buf, 6);
-}
-
-} // namespace
-
-void append_json_string(std::string& out, std::string_view str) {
-  out += '"';
-  auto p = reinterpret_cast<const unsigned char*>(str.data());
-  auto end = p + str.size();
-  while (p < end) {
-    // Copy the longest run of characters that need no escape at once.
-    auto run = p;
-    while (run < end && *run >= 0x20 && *run < 0x7f && *run != '"'
-           && *run != '\\')
-      ++run;
-    out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(run - p));
-    p = run;
-    if (p == end)
-      break;
-    auto c = *p;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        ++p;
-        continue;
-      case '\\':
-        out += "\\\\";
-        ++p;
-        continue;
-      case '\n':
-        out += "\\n";
-        ++p;
-        continue;
-      case '\r':
-        out += "\\r";
-        ++p;
-        continue;
-      case '\t':
-        out += "\\t";
-        ++p;
-        continue;
-      case '\b':
-        out += "\\b";
-        ++p;
-        continue;
-      case '\f':
-        out += "\\f";
-        ++p;
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x80) { // other control characters and DEL
-      append_u_escape(out, c);
-      ++p;
-      continue;
-    }
-    // Decode one UTF-8 sequence (input is valid UTF-8).
-    unsigned cp;
-    size_t len;
-    if (c < 0xe0) {
-      cp = c & 0x1fu;
-      len = 2;
-    } else if (c < 0xf0) {
-      cp = c & 0x0fu;
-      len = 3;
-    } else {
-      cp = c & 0x07u;
-      len = 4;
-    }
-    if (static_cast<size_t>(end - p) < len)
-      len = static_cast<size_t>(end - p);
-    for (size_t i = 1; i < len; ++i)
-      cp = (cp << 6) | (p[i] & 0x3fu);
-    p += len;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      append_u_escape(out, 0xd800 + (cp >> 10));
-      append_u_escape(out, 0xdc00 + (cp & 0x3ff));
-    } else {
-      append_u_escape(out, cp);
-    }
-  }
-  out += '"';
 }
 
 } // namespace mas::wire::detail

@@ -127,6 +127,12 @@ public:
   /// map is complete; builders that know their keys are unique may skip it.
   void append(value key, value val);
 
+  /// Appends an entry of two `None`s and returns it, for a decoder that
+  /// decodes key and value in place (see @ref append on duplicates).
+  entry& emplace_back() {
+    return xs_.emplace_back();
+  }
+
   /// Merges duplicate keys like Python's dict constructor: the first position
   /// wins, the last value wins. Runs in O(n) expected time.
   void dedup();
@@ -326,6 +332,16 @@ public:
   /// Marks an array as tuple or list. No effect on other kinds.
   void set_tuple(bool flag) noexcept {
     tuple_ = flag;
+  }
+
+  /// Replaces the value by a `T` (one of the stored types) constructed in
+  /// place from `xs` and returns it; an array becomes a list. Decoders build
+  /// strings and containers this way without moving them. Integers must
+  /// keep the normalization above (use the constructors for them).
+  template <class T, class... Ts>
+  T& emplace(Ts&&... xs) {
+    tuple_ = false;
+    return data_.template emplace<T>(std::forward<Ts>(xs)...);
   }
 
   friend bool operator==(const value& x, const value& y);
