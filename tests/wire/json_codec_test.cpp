@@ -213,6 +213,12 @@ TEST_CASE("JSON rejects malformed input with typed errors") {
   CHECK(dec_error("\"\xed\xa0\x80\"") == errc::invalid_utf8); // surrogate
   CHECK(dec_error(R"("\ud800")") == errc::invalid_utf8);      // lone surrogate
   CHECK(dec_error(R"("\udc00x")") == errc::invalid_utf8);
+  // NUL bytes after the value are extra data, not the end (fuzzer finding
+  // in the hand-written decoder).
+  CHECK(dec_error(std::string{"[1]\0", 4}) == errc::invalid_json);
+  CHECK(dec_error(std::string{"1 \0\0", 4}) == errc::invalid_json);
+  CHECK(dec_error(std::string{"[1,\0]", 5}) == errc::invalid_json);
+  CHECK(dec_error(std::string{"\"a\0\"", 4}) == errc::invalid_json);
   // A valid pair does not make an unrelated error an encoding error.
   CHECK(dec_error(R"(["\ud83d\ude00", 1,])") == errc::invalid_json);
   CHECK(dec_error(R"({"__type__": 5})") == errc::invalid_envelope);

@@ -486,7 +486,8 @@ public:
       if (!more)
         break;
     }
-    if (next_token() != 0)
+    next_token();
+    if (pos_ != last_) // not next_token() != 0: the text may hold a NUL
       fail("Extra data");
     return std::move(items.front());
   }
@@ -500,7 +501,8 @@ private:
     throw syntax_error{what, static_cast<std::size_t>(pos_ - first_)};
   }
 
-  /// Skips whitespace; returns the next character, 0 at the end.
+  /// Skips whitespace; returns the next character, 0 at the end (or a NUL
+  /// in the text, which no token starts with).
   char next_token() {
     while (pos_ < last_) {
       auto c = *pos_;
