@@ -69,9 +69,6 @@ function(mas_pc_imported_location out target)
   message(FATAL_ERROR "pkg-config: no library file for ${target}")
 endfunction()
 
-mas_pc_imported_location(_mas_boost_json Boost::json)
-mas_pc_link_flags(_mas_boost_libs "${_mas_boost_json}")
-mas_pc_include_flags(_mas_boost_cflags ${Boost_INCLUDE_DIRS})
 mas_pc_link_flags(_mas_caf_io_libs "${CAF_io_LIBRARY}")
 mas_pc_link_flags(_mas_caf_core_libs "${CAF_core_LIBRARY}")
 mas_pc_include_flags(_mas_caf_cflags "${CAF_INCLUDE_DIR}")
@@ -125,7 +122,7 @@ endfunction()
 
 mas_pc_file(libmas-wire
   "libmas wire layer: value model, framing, JSON/MsgPack/MsgPackBlosc codecs"
-  mas_wire "" "${_mas_boost_libs}" "blosc" "" "${_mas_boost_cflags}")
+  mas_wire "" "" "blosc" "" "")
 mas_pc_file(libmas-net
   "libmas net layer: sockets, endpoints, TLS sessions"
   mas_net "" "" "libssl libcrypto" "" "")
