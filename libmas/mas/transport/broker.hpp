@@ -104,8 +104,10 @@ protected:
   bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
 
 private:
-  void flush_output();
-  void feed_socket();
+  void flush_output(bool direct = false);
+  void feed_socket(bool direct = false);
+  void write_directly();
+  void adapt_read_size(std::size_t got);
   void update_reading();
   void on_bytes(const std::uint8_t* data, std::size_t size);
   void check_ready();
@@ -133,6 +135,8 @@ private:
   std::size_t in_caf_ = 0;
   /// `in_caf_` plus the rest of `outbox_`.
   std::size_t unsent_ = 0;
+  /// Bytes asked of CAF per read (`receive_policy::at_most`).
+  std::size_t read_size_ = 0;
   /// The reason of a close that waits for the unsent bytes to drain.
   caf::error close_reason_;
   /// Reads and write completions so far (the stall check's clock).
