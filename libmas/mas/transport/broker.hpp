@@ -151,6 +151,10 @@ private:
   /// timeout.
   std::chrono::milliseconds tick_{0};
   bool stall_timer_armed_ = false;
+  /// Inside `on_bytes`: frames sent wait for the end of the read.
+  bool in_input_ = false;
+  /// A `flush_atom` to self is queued: the outbox waits for it.
+  bool flush_pending_ = false;
   bool ready_ = false;
   bool reading_halted_ = false;
   bool closing_ = false;

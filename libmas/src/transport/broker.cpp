@@ -150,6 +150,12 @@ caf::behavior broker::start(int fd, setup su) {
       else
         close(make_error(errc::connection_reset, "Connection closed"));
     },
+    [this](caf::flush_atom) {
+      flush_pending_ = false;
+      feed_socket(true);
+      update_reading();
+      arm_stall_timer();
+    },
     [this](stall_atom, bool) {
       stall_timer_armed_ = false;
       on_tick();
@@ -197,7 +203,9 @@ caf::behavior broker::start(int fd, setup su) {
 
 void broker::send_frame() {
   stream_->send_frame();
-  flush_output();
+  // Frames sent while a read is handled leave together at its end.
+  if (!in_input_)
+    flush_output();
 }
 
 void broker::flush_output(bool direct) {
@@ -216,7 +224,18 @@ void broker::flush_output(bool direct) {
     outbox_.insert(outbox_.end(), scratch_.begin(), scratch_.end());
     scratch_.clear();
   }
-  feed_socket(direct);
+  if (!direct && in_caf_ == 0 && !closing_ && !peer_gone_) {
+    // Frames from messages (requests of local actors) are written to the
+    // socket once the messages queued now are handled: a message to self
+    // marks the end of that batch, so a burst leaves in one write.
+    if (!flush_pending_) {
+      flush_pending_ = true;
+      caf::anon_send(caf::actor_cast<caf::actor>(this), caf::flush_atom_v);
+    }
+    unsent_ = in_caf_ + (outbox_.size() - outbox_pos_);
+  } else {
+    feed_socket(direct);
+  }
   update_reading();
   arm_stall_timer();
 }
@@ -294,11 +313,21 @@ void broker::update_reading() {
 void broker::on_bytes(const std::uint8_t* data, std::size_t size) {
   ++progress_;
   try {
-    auto st = stream_->received(data, size,
-                                [this](const std::uint8_t* p, std::size_t n) {
-                                  if (!closing_)
-                                    layer_->on_frame(*this, p, n);
-                                });
+    struct input_scope {
+      bool& flag;
+      ~input_scope() {
+        flag = false;
+      }
+    };
+    auto st = [&] {
+      in_input_ = true;
+      input_scope guard{in_input_};
+      return stream_->received(data, size,
+                               [this](const std::uint8_t* p, std::size_t n) {
+                                 if (!closing_)
+                                   layer_->on_frame(*this, p, n);
+                               });
+    }();
     // Frames produced while handling input (replies) go out once per read.
     flush_output(true);
     if (st == frame_stream::status::tls_failed) {
