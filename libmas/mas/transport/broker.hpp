@@ -58,7 +58,7 @@ public:
   /// Sends the frame in `frame_buffer()`: frames sent while a read is
   /// handled are written at the end of that read, others once the
   /// broker's queued messages are handled (one write per batch; `unsent()`
-  /// counts them meanwhile).
+  /// counts the latter meanwhile).
   /// @throws wire_error if it cannot be framed
   void send_frame();
 
