@@ -4,10 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -354,4 +356,37 @@ TEST_CASE("errors print their names") {
                                            "Traceback ...\nValueError: x\n");
   CHECK(mas::error_text(remote) == "Traceback ...\nValueError: x");
   CHECK(mas::remote_origin(remote) == "('127.0.0.1', 1)");
+}
+
+TEST_CASE("mas::configure sets scheduler defaults that CAF options override") {
+  auto threads = [](const caf::actor_system_config& cfg) {
+    return caf::get_or(cfg, "scheduler.max-threads", std::size_t{0});
+  };
+  auto moderate = [](const caf::actor_system_config& cfg) {
+    return caf::get_or(cfg, "work-stealing.moderate-poll-attempts",
+                       std::size_t{500});
+  };
+  SECTION("defaults") {
+    caf::actor_system_config cfg;
+    mas::configure(cfg);
+    CHECK(threads(cfg) == std::max(1u, std::thread::hardware_concurrency()));
+    CHECK(moderate(cfg) == 0);
+  }
+  SECTION("options parsed afterwards win") {
+    caf::actor_system_config cfg;
+    mas::configure(cfg);
+    std::istringstream no_ini;
+    REQUIRE_FALSE(cfg.parse({"--scheduler.max-threads=7",
+                             "--work-stealing.moderate-poll-attempts=500"},
+                            no_ini));
+    CHECK(threads(cfg) == 7);
+    CHECK(moderate(cfg) == 500);
+  }
+  SECTION("values set before are kept") {
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", 3);
+    mas::configure(cfg);
+    CHECK(threads(cfg) == 3);
+    CHECK(moderate(cfg) == 0);
+  }
 }

@@ -55,7 +55,10 @@ public:
     return stream_->frame_buffer();
   }
 
-  /// Sends the frame in `frame_buffer()`.
+  /// Sends the frame in `frame_buffer()`: frames sent while a read is
+  /// handled are written at the end of that read, others once the
+  /// broker's queued messages are handled (one write per batch; `unsent()`
+  /// counts the latter meanwhile).
   /// @throws wire_error if it cannot be framed
   void send_frame();
 
@@ -104,8 +107,10 @@ protected:
   bool cleanup(caf::error&& reason, caf::execution_unit* host) override;
 
 private:
-  void flush_output();
-  void feed_socket();
+  void flush_output(bool direct = false);
+  void feed_socket(bool direct = false);
+  void write_directly();
+  void adapt_read_size(std::size_t got);
   void update_reading();
   void on_bytes(const std::uint8_t* data, std::size_t size);
   void check_ready();
@@ -133,6 +138,8 @@ private:
   std::size_t in_caf_ = 0;
   /// `in_caf_` plus the rest of `outbox_`.
   std::size_t unsent_ = 0;
+  /// Bytes asked of CAF per read (`receive_policy::at_most`).
+  std::size_t read_size_ = 0;
   /// The reason of a close that waits for the unsent bytes to drain.
   caf::error close_reason_;
   /// Reads and write completions so far (the stall check's clock).
@@ -147,6 +154,10 @@ private:
   /// timeout.
   std::chrono::milliseconds tick_{0};
   bool stall_timer_armed_ = false;
+  /// Inside `on_bytes`: frames sent wait for the end of the read.
+  bool in_input_ = false;
+  /// A `flush_atom` to self is queued: the outbox waits for it.
+  bool flush_pending_ = false;
   bool ready_ = false;
   bool reading_halted_ = false;
   bool closing_ = false;
