@@ -192,6 +192,31 @@ TEST_CASE_METHOD(fixture, "RPC round trips over TCP and Unix sockets") {
   ::rmdir(dir.c_str());
 }
 
+TEST_CASE_METHOD(
+  fixture, "the client-connected callback runs before the first request") {
+  // As in aiomas: a service may rely on what its callback recorded (the
+  // rpc_examples connection-loss example closes the clients it listed).
+  // The callback dawdles so that a request read before it ran would see
+  // an empty count; the assertion is about order, not time.
+  auto connected = std::make_shared<std::atomic<int>>(0);
+  auto root = mas::rpc::service::make("test.Root");
+  root->expose("connected",
+               [connected]() -> std::int64_t { return connected->load(); });
+  auto srv = mas::rpc::start_server(
+    sys, mas::net::endpoint::tcp("127.0.0.1", 0), root,
+    [connected](const mas::rpc::client&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ++*connected;
+    });
+  REQUIRE(srv);
+  for (int i = 1; i <= 5; ++i) {
+    auto client = mas::rpc::open_connection(sys, srv->local_endpoint());
+    REQUIRE(client);
+    CHECK(call(client->channel, "connected") == value{i});
+    self->send_exit(client->channel, caf::exit_reason::user_shutdown);
+  }
+}
+
 TEST_CASE_METHOD(fixture, "many calls in flight on one connection") {
   auto srv = start_math(*this, mas::net::endpoint::tcp("127.0.0.1", 0));
   auto client = mas::rpc::open_connection(sys, srv.local_endpoint());

@@ -27,6 +27,10 @@ struct setup {
   std::string tls_host;
   /// The layer on top (moved into the broker).
   std::unique_ptr<layer> upper;
+  /// Reads nothing until the broker gets `(open_atom)`: a server runs its
+  /// client-connected callback first, so (as in aiomas) the callback has
+  /// run before the first request is handled.
+  bool hold_reads = false;
 };
 
 /// The CAF actor (a broker on CAF's I/O thread) that owns one socket and its
@@ -160,6 +164,8 @@ private:
   bool flush_pending_ = false;
   bool ready_ = false;
   bool reading_halted_ = false;
+  /// Reads wait for `(open_atom)` (setup::hold_reads).
+  bool reads_held_ = false;
   bool closing_ = false;
   bool draining_ = false;
   /// CAF reported the socket closed by the peer (EOF or reset).

@@ -47,9 +47,12 @@ start_server(caf::actor_system& sys, const net::endpoint& ep,
     su.is_server = true;
     su.peer = peer;
     su.upper = std::make_unique<layer>(opts, handler);
+    su.hold_reads = static_cast<bool>(on_client);
     auto conn = transport::spawn_broker(sys, fd.release(), std::move(su));
-    if (on_client)
+    if (on_client) {
       on_client(caf::actor_cast<connection>(conn));
+      caf::anon_send(conn, caf::open_atom_v);
+    }
     return conn;
   };
   return transport::listen(sys, ep, server_opts, std::move(on_accept));

@@ -100,7 +100,10 @@ caf::behavior broker::start(int fd, setup su) {
   fd_ = fd;
   hdl_ = add_scribe(fd);
   read_size_ = min_read_chunk;
-  configure_read(hdl_, caf::io::receive_policy::at_most(read_size_));
+  // A scribe reads nothing before its first configure_read.
+  reads_held_ = su.hold_reads;
+  if (!reads_held_)
+    configure_read(hdl_, caf::io::receive_policy::at_most(read_size_));
   ack_writes(hdl_, true);
   auto sup = supervisor_of(home_system());
   supervisor_ = sup.address();
@@ -159,6 +162,14 @@ caf::behavior broker::start(int fd, setup su) {
     [this](stall_atom, bool) {
       stall_timer_armed_ = false;
       on_tick();
+    },
+    [this](caf::open_atom) {
+      if (!reads_held_)
+        return;
+      reads_held_ = false;
+      if (!closing_)
+        configure_read(hdl_, caf::io::receive_policy::at_most(read_size_));
+      update_reading();
     },
     [this](ready_atom) -> caf::result<caf::ok_atom> {
       if (ready_)
@@ -297,7 +308,7 @@ void broker::adapt_read_size(std::size_t got) {
 }
 
 void broker::update_reading() {
-  if (closing_)
+  if (closing_ || reads_held_)
     return;
   if (overloaded() && !reading_halted_) {
     halt(hdl_);
