@@ -133,7 +133,9 @@ void usage(std::ostream& out) {
        "  --reps N         repetitions, the best is reported (default 3)\n"
        "  --payload LIST   comma-separated: rpc,acl,dict100k (default all)\n"
        "  --codec LIST     comma-separated: json,msgpack,msgpack-blosc\n"
-       "  --op LIST        comma-separated: encode,decode\n"
+       "  --op LIST        comma-separated: encode,decode (default), copy:\n"
+       "                   copy and destroy the decoded value, the floor\n"
+       "                   of any decoder into the value model (no anchor)\n"
        "  --tsv            machine-readable output: payload codec op bytes\n"
        "                   msgs_per_s mb_per_s (tab-separated, no header)\n"
        "  --dump DIR       write each encoding to DIR/<payload>.<codec>\n"
@@ -266,6 +268,13 @@ int main(int argc, char** argv) {
           };
         } else if (op == "decode") {
           fn = [&] { return cdc->decode(wire).is_none() ? 0u : 1u; };
+        } else if (op == "copy") {
+          // The same allocations and constructions as a decode, no parsing.
+          auto decoded = cdc->decode(wire);
+          fn = [&, decoded] {
+            auto copy = decoded;
+            return copy.is_none() ? 0u : 1u;
+          };
         } else {
           std::cerr << "codec_bench: unknown op " << op << "\n";
           return 2;
