@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mas/wire/detail/decode_budget.hpp"
+#include "mas/wire/detail/output_cursor.hpp"
 #include "mas/wire/detail/scratch_vector.hpp"
 #include "mas/wire/detail/text.hpp"
 
@@ -19,28 +20,19 @@ namespace mas::wire {
 namespace {
 
 /// Writes straight into the output (a `std::string` or a `byte_buffer`)
-/// through a cursor: the buffer grows geometrically and is trimmed once at
-/// the end, so the text is written once and never copied.
+/// through a `detail::output_cursor`: the text is written once, never
+/// copied.
 template <class Buffer>
 class json_writer {
 public:
   json_writer(Buffer& out, std::size_t max_depth)
-    : out_(out), start_(out.size()), pos_(out.size()), max_depth_(max_depth) {
+    : out_(out), max_depth_(max_depth) {
     // nop
   }
 
-  /// Trims the buffer to what was written; on an exception, to what it held
-  /// before (no partial text is left behind).
-  ~json_writer() {
-    out_.resize(done_ ? pos_ : start_);
-  }
-
-  json_writer(const json_writer&) = delete;
-  json_writer& operator=(const json_writer&) = delete;
-
   void run(const value& x) {
     write(x, 0);
-    done_ = true;
+    out_.commit();
   }
 
 private:
@@ -114,7 +106,7 @@ private:
       case k::float64: {
         auto p = reserve(detail::max_python_float_size);
         auto n = detail::format_python_float(p, *x.get_if<double>(), false);
-        pos_ -= detail::max_python_float_size - n;
+        out_.unreserve(detail::max_python_float_size - n);
         break;
       }
       case k::string:
@@ -134,17 +126,7 @@ private:
   // -- output -----------------------------------------------------------------
 
   char* reserve(std::size_t n) {
-    if (out_.size() - pos_ < n)
-      grow(n);
-    auto result = reinterpret_cast<char*>(out_.data()) + pos_;
-    pos_ += n;
-    return result;
-  }
-
-  [[gnu::noinline]] void grow(std::size_t n) {
-    // Room the buffer already has comes first (no allocation), then doubling.
-    out_.resize(
-      std::max({out_.capacity(), out_.size() * 2, pos_ + n, std::size_t{64}}));
+    return reinterpret_cast<char*>(out_.reserve(n));
   }
 
   void put(char c) {
@@ -161,7 +143,7 @@ private:
     constexpr std::size_t max_size = 24;
     auto p = reserve(max_size);
     auto res = std::to_chars(p, p + max_size, x);
-    pos_ -= max_size - static_cast<std::size_t>(res.ptr - p);
+    out_.unreserve(max_size - static_cast<std::size_t>(res.ptr - p));
   }
 
   /// Writes `str` (valid UTF-8) as Python's `json.dumps` with
@@ -217,7 +199,7 @@ private:
             p = u_escape(p - 1, c);
         }
       }
-      pos_ -= room - static_cast<std::size_t>(p - start);
+      out_.unreserve(room - static_cast<std::size_t>(p - start));
     }
     put('"');
   }
@@ -268,14 +250,7 @@ private:
         write_string(*key.get_if<std::string>());
         return;
       case k::none:
-        put("\"null\"");
-        return;
       case k::boolean:
-        if (*key.get_if<bool>())
-          put("\"true\"");
-        else
-          put("\"false\"");
-        return;
       case k::int64:
       case k::uint64:
       case k::float64:
@@ -302,11 +277,8 @@ private:
                                                + " levels");
   }
 
-  Buffer& out_;
-  std::size_t start_;
-  std::size_t pos_;
+  detail::output_cursor<Buffer> out_;
   std::size_t max_depth_;
-  bool done_ = false;
 };
 
 } // namespace
@@ -537,32 +509,22 @@ private:
       case '[':
         return open(out, c == '{');
       case 'n':
-        charge_value("a JSON null");
-        if (!consume("null"))
-          fail("Expecting value");
+        read_literal("null", "a JSON null");
         return false;
       case 't':
-        charge_value("a JSON boolean");
-        if (!consume("true"))
-          fail("Expecting value");
+        read_literal("true", "a JSON boolean");
         out.emplace<bool>(true);
         return false;
       case 'f':
-        charge_value("a JSON boolean");
-        if (!consume("false"))
-          fail("Expecting value");
+        read_literal("false", "a JSON boolean");
         out.emplace<bool>(false);
         return false;
       case 'N':
-        charge_value("a JSON number");
-        if (!consume("NaN"))
-          fail("Expecting value");
+        read_literal("NaN", "a JSON number");
         out.emplace<double>(std::numeric_limits<double>::quiet_NaN());
         return false;
       case 'I':
-        charge_value("a JSON number");
-        if (!consume("Infinity"))
-          fail("Expecting value");
+        read_literal("Infinity", "a JSON number");
         out.emplace<double>(std::numeric_limits<double>::infinity());
         return false;
       default:
@@ -577,6 +539,13 @@ private:
 
   void charge_value(const char* what) {
     decoded_.charge_values(1, what);
+  }
+
+  /// Reads `word` (a literal such as `null`) at the cursor.
+  void read_literal(std::string_view word, const char* what) {
+    charge_value(what);
+    if (!consume(word))
+      fail("Expecting value");
   }
 
   bool open(value& out, bool is_map) {

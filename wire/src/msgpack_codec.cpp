@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mas/wire/detail/decode_budget.hpp"
+#include "mas/wire/detail/output_cursor.hpp"
 #include "mas/wire/detail/scratch_vector.hpp"
 #include "mas/wire/detail/text.hpp"
 
@@ -20,28 +21,17 @@ namespace {
 /// the smallest int form (uint family for non-negative ints), floats always
 /// as float64, str8 for short strings, bin for bytes.
 ///
-/// Writes straight into the output buffer through a cursor: the buffer grows
-/// geometrically and is trimmed once at the end, so no write pays for a
-/// vector insert.
+/// Writes straight into the output buffer through a `detail::output_cursor`.
 class msgpack_writer {
 public:
   msgpack_writer(byte_buffer& out, std::size_t max_depth)
-    : out_(out), start_(out.size()), pos_(out.size()), max_depth_(max_depth) {
+    : out_(out), max_depth_(max_depth) {
     // nop
   }
 
-  /// Trims the buffer to what was written; on an exception, to what it held
-  /// before (no partial value is left behind).
-  ~msgpack_writer() {
-    out_.resize(done_ ? pos_ : start_);
-  }
-
-  msgpack_writer(const msgpack_writer&) = delete;
-  msgpack_writer& operator=(const msgpack_writer&) = delete;
-
   void run(const value& x) {
     write(x, 0);
-    done_ = true;
+    out_.commit();
   }
 
 private:
@@ -84,17 +74,7 @@ private:
   }
 
   std::uint8_t* reserve(std::size_t n) {
-    if (out_.size() - pos_ < n)
-      grow(n);
-    auto result = out_.data() + pos_;
-    pos_ += n;
-    return result;
-  }
-
-  [[gnu::noinline]] void grow(std::size_t n) {
-    // Room the buffer already has comes first (no allocation), then doubling.
-    out_.resize(
-      std::max({out_.capacity(), out_.size() * 2, pos_ + n, std::size_t{64}}));
+    return out_.reserve(n);
   }
 
   /// Stores the low `n` bytes of `x` big-endian (n = 2, 4 or 8).
@@ -270,11 +250,8 @@ private:
                        + std::to_string(n) + " > 2**32-1)");
   }
 
-  byte_buffer& out_;
-  std::size_t start_;
-  std::size_t pos_;
+  detail::output_cursor<byte_buffer> out_;
   std::size_t max_depth_;
-  bool done_ = false;
 };
 
 } // namespace
