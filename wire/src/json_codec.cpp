@@ -333,27 +333,31 @@ long long decimal_magnitude(std::string_view num) {
   return int_digits > 0 ? int_digits - 1 + exp : -(zeros_after + 1) + exp;
 }
 
+/// Reads the 4 hex digits at `p` into `cp`; false if one is not a hex digit.
+bool parse_hex4(const char* p, unsigned& cp) {
+  cp = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto c = p[i];
+    unsigned digit;
+    if (c >= '0' && c <= '9')
+      digit = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      digit = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      digit = static_cast<unsigned>(c - 'A' + 10);
+    else
+      return false;
+    cp = cp * 16 + digit;
+  }
+  return true;
+}
+
 /// Returns whether `text` contains a `\\uD800`-`\\uDFFF` escape that is not
 /// part of a surrogate pair (only called after a failed parse).
 bool has_lone_surrogate_escape(std::string_view text) {
   auto escape_at = [&](std::size_t i, unsigned& cp) {
-    if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u')
-      return false;
-    cp = 0;
-    for (std::size_t j = i + 2; j < i + 6; ++j) {
-      auto c = text[j];
-      unsigned digit;
-      if (c >= '0' && c <= '9')
-        digit = static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        digit = static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        digit = static_cast<unsigned>(c - 'A' + 10);
-      else
-        return false;
-      cp = cp * 16 + digit;
-    }
-    return true;
+    return i + 6 <= text.size() && text[i] == '\\' && text[i + 1] == 'u'
+           && parse_hex4(text.data() + i + 2, cp);
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '\\')
@@ -737,19 +741,8 @@ private:
     if (last_ - pos_ < 6)
       fail("Invalid \\uXXXX escape");
     unsigned cp = 0;
-    for (int i = 2; i < 6; ++i) {
-      auto c = pos_[i];
-      unsigned digit;
-      if (c >= '0' && c <= '9')
-        digit = static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        digit = static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        digit = static_cast<unsigned>(c - 'A' + 10);
-      else
-        fail("Invalid \\uXXXX escape");
-      cp = cp * 16 + digit;
-    }
+    if (!parse_hex4(pos_ + 2, cp))
+      fail("Invalid \\uXXXX escape");
     pos_ += 6;
     return cp;
   }
