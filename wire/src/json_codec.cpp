@@ -614,24 +614,10 @@ private:
   /// Reads the string literal at the cursor (on its opening quote).
   void read_string(value& out) {
     auto start = ++pos_;
+    bool ascii = scan_run();
+    if (pos_ == last_)
+      fail("Unterminated string");
     auto p = reinterpret_cast<const unsigned char*>(pos_);
-    auto end = reinterpret_cast<const unsigned char*>(last_);
-    bool ascii = true;
-    for (;;) {
-      while (p < end && !special.xs[*p])
-        ++p;
-      if (p == end) {
-        pos_ = reinterpret_cast<const char*>(p);
-        fail("Unterminated string");
-      }
-      if (*p >= 0x80) {
-        ascii = false;
-        ++p;
-        continue;
-      }
-      break;
-    }
-    pos_ = reinterpret_cast<const char*>(p);
     if (*p == '"') {
       std::string_view str{start, static_cast<std::size_t>(pos_ - start)};
       check_utf8(str, ascii);
@@ -646,6 +632,27 @@ private:
     auto& str = out.emplace<std::string>();
     append_raw(str, start, pos_, ascii);
     read_escaped(str);
+  }
+
+  /// Moves the cursor over characters that need no attention, up to a
+  /// quote, a backslash, a control character or the end; returns whether
+  /// they were all ASCII (else they still need UTF-8 validation).
+  bool scan_run() {
+    auto p = reinterpret_cast<const unsigned char*>(pos_);
+    auto end = reinterpret_cast<const unsigned char*>(last_);
+    bool ascii = true;
+    for (;;) {
+      while (p < end && !special.xs[*p])
+        ++p;
+      if (p < end && *p >= 0x80) {
+        ascii = false;
+        ++p;
+        continue;
+      }
+      break;
+    }
+    pos_ = reinterpret_cast<const char*>(p);
+    return ascii;
   }
 
   void check_utf8(std::string_view str, bool ascii) {
@@ -714,24 +721,10 @@ private:
       } else {
         read_unicode_escape(str);
       }
-      // The run up to the next special character.
       auto start = pos_;
-      auto p = reinterpret_cast<const unsigned char*>(pos_);
-      auto end = reinterpret_cast<const unsigned char*>(last_);
-      bool ascii = true;
-      for (;;) {
-        while (p < end && !special.xs[*p])
-          ++p;
-        if (p < end && *p >= 0x80) {
-          ascii = false;
-          ++p;
-          continue;
-        }
-        break;
-      }
-      pos_ = reinterpret_cast<const char*>(p);
+      bool ascii = scan_run();
       append_raw(str, start, pos_, ascii);
-      if (p == end)
+      if (pos_ == last_)
         fail("Unterminated string");
     }
   }
