@@ -309,14 +309,47 @@ TEST_CASE("JSON decoding stops at max_decoded_size, not at the input's end") {
   auto before = ru.ru_maxrss;
   CHECK(dec_error(text, opts) == errc::decoded_too_large);
   getrusage(RUSAGE_SELF, &ru);
-  // The builder's stack grows by doubling: at most about twice the budget.
+  // The array reserves what its item count asks, at most what the budget
+  // has left: about the budget.
 #if defined(__SANITIZE_ADDRESS__)
-  // Under ASan the stack's earlier buffers stay resident in its quarantine
-  // (freed memory is not reused at once): up to twice the budget more, and
-  // an eighth of all that as shadow memory. Still less than the 48 MB the
-  // values would take.
+  // Under ASan freed buffers stay resident in its quarantine (freed memory
+  // is not reused at once), and an eighth of all that as shadow memory.
+  // Still less than the 48 MB the values would take.
   CHECK(ru.ru_maxrss - before < 36 * 1024);
 #else
   CHECK(ru.ru_maxrss - before < 24 * 1024);
 #endif
+}
+
+TEST_CASE("JSON containers are sized by a first count that is only a hint") {
+  // Brackets, commas, quotes and backslashes inside strings are no items.
+  auto x = dec(R"(["a,b", "[", "{", "\\", "\"", "\\\", ]", {"k,[": [1, 2]}])");
+  REQUIRE(x.as_array().size() == 7);
+  CHECK(x.as_array()[3].as_string() == "\\");
+  CHECK(x.as_array()[4].as_string() == "\"");
+  CHECK(x.as_array()[5].as_string() == "\\\", ]");
+  CHECK(x.as_array()[6].as_dict().find("k,[")->as_array().size() == 2);
+  CHECK(dec(R"([[], {}, [[]], [1, [2, 3], {"a": [4]}], 5])")
+        == value::list(
+          {value::list({}), dict{}, value::list({value::list({})}),
+           value::list({1, value::list({2, 3}), dict{{"a", value::list({4})}}}),
+           5}));
+  // Counts that do not match the text (malformed) end in the syntax error,
+  // not in anything the count announced.
+  CHECK(dec_error("[1 2 3]") == errc::invalid_json);
+  CHECK(dec_error(R"(["a, [1, 2, 3)") == errc::invalid_json);
+  CHECK(dec_error(R"([1, "a, [1, 2]]]])") == errc::invalid_json);
+  CHECK(dec_error("{\"a\": 1 \"b\": 2, \"c\": 3}") == errc::invalid_json);
+  codec_options small;
+  small.max_decoded_size = 10 * sizeof(value);
+  // A million commas announce a million items: the reader reserves only what
+  // the budget allows and reports the syntax error Python reports.
+  std::string commas = "[1" + std::string(1000000, ',') + "]";
+  CHECK(dec_error(commas, small) == errc::invalid_json);
+  CHECK(dec_error(commas) == errc::invalid_json);
+  // Counting stops at max_depth; the reader fails there as before.
+  codec_options shallow;
+  shallow.max_depth = 3;
+  CHECK(dec_error("[[[[1, 2]]]]", shallow) == errc::nesting_too_deep);
+  CHECK(dec("[[[1, 2]], [3]]", shallow).as_array().size() == 2);
 }

@@ -406,23 +406,103 @@ struct special_table {
 
 constexpr special_table special{};
 
-/// A container the JSON reader has open.
+/// A container the JSON reader has open: its items go into `xs` (an
+/// array) or `map` (a dict) in the value `target`.
 struct json_frame {
-  /// Index of the container's first item on the item stack (the
-  /// container's own slot is the one before).
-  std::size_t start;
-  bool is_map;
+  value* target;
+  array* xs;
+  dict* map;
 };
 
-/// Decodes JSON text as Python's `json.loads` reads it, in one pass without
-/// a tokenizer in between: each value is decoded straight into a slot on
-/// the scratch stack, and a closing container moves its items off the
-/// stack into itself (allocated once, at its final size) in its own slot.
+/// The number of items of one container, and the container around it
+/// while the count runs.
+struct item_count {
+  std::uint32_t items;
+  std::uint32_t parent;
+};
+
+constexpr std::uint32_t no_container = UINT32_MAX;
+
+/// Characters the item count stops at outside strings: quotes and the
+/// brackets and commas that give a container its items (1), and inside
+/// strings: the closing quote and escapes (2).
+struct count_table {
+  std::uint8_t xs[256];
+  constexpr count_table() : xs() {
+    for (auto c : {'"', ',', '[', ']', '{', '}'})
+      xs[static_cast<unsigned char>(c)] |= 1;
+    for (auto c : {'"', '\\'})
+      xs[static_cast<unsigned char>(c)] |= 2;
+  }
+};
+
+constexpr count_table count_stops{};
+
+/// Counts the items of every container in `text`, in the order their
+/// brackets open (commas + 1), so that the reader can reserve each
+/// container at its final size and decode every item in place. For JSON
+/// that Python accepts the counts are exact; for other text they are hints
+/// (the reader grows a container beyond its count, or leaves slots unused,
+/// and fails on the syntax error; `max_decoded_size` bounds what it
+/// reserves). Stops at `max_depth` open containers (the reader fails
+/// there) and in an unterminated string.
+void count_items(std::string_view text, std::size_t max_depth,
+                 std::vector<item_count>& counts) {
+  auto p = reinterpret_cast<const unsigned char*>(text.data());
+  auto end = p + text.size();
+  auto current = no_container;
+  std::size_t depth = 0;
+  for (;;) {
+    while (p < end && (count_stops.xs[*p] & 1) == 0)
+      ++p;
+    if (p == end)
+      return;
+    switch (*p++) {
+      case '"':
+        for (;;) {
+          while (p < end && (count_stops.xs[*p] & 2) == 0)
+            ++p;
+          if (p >= end)
+            return;
+          if (*p++ == '"')
+            break;
+          ++p; // the escaped character
+        }
+        break;
+      case ',':
+        if (current != no_container && counts[current].items < UINT32_MAX)
+          ++counts[current].items;
+        break;
+      case '[':
+      case '{':
+        if (depth >= max_depth || counts.size() >= no_container)
+          return;
+        counts.push_back(item_count{1, current});
+        current = static_cast<std::uint32_t>(counts.size() - 1);
+        ++depth;
+        break;
+      default: // ']', '}'
+        if (current != no_container) {
+          current = counts[current].parent;
+          --depth;
+        }
+    }
+  }
+}
+
+/// Decodes JSON text as Python's `json.loads` reads it, without a tokenizer
+/// in between, building every value in the place it ends up: a first scan
+/// counts the items of each container (@ref count_items), then a container
+/// is created in its parent's slot at its final size and each item is
+/// decoded straight into its own slot. No value is moved after decoding
+/// except a finished object (into `finish_dict` and back). A slot pointer
+/// stays valid: only the innermost open container may grow, and none of
+/// the open containers live in it.
 ///
 /// Iterative, so nesting costs heap (bounded by `max_depth`), not C++
 /// stack. Every value is charged against `codec_options::max_decoded_size`
 /// before it is created (a string with its characters, before they are
-/// copied).
+/// copied); a container reserves no more slots than the budget has left.
 class json_reader {
 public:
   json_reader(const codec& owner, value (codec::*finish)(dict&&) const,
@@ -434,38 +514,38 @@ public:
   }
 
   value run() {
-    auto& items = items_.get();
     auto& frames = frames_.get();
-    items.emplace_back();
-    // Decode into the newest slot. A non-empty container opens a frame and
-    // adds the slot of its first item; else walk up the containers this
-    // item completes to the next slot.
+    count_items({first_, static_cast<std::size_t>(last_ - first_)}, max_depth_,
+                counts_.get());
+    value result;
+    value* slot = &result;
+    // A non-empty container opens a frame and hands out its first slot;
+    // else walk up the containers this item completes to the next slot.
     for (;;) {
-      if (read_value(items.back()))
-        continue;
-      bool more = false;
-      while (!more && !frames.empty()) {
-        auto top = frames.back();
+      slot = read_value(*slot);
+      while (slot == nullptr && !frames.empty()) {
         auto c = next_token();
+        auto& top = frames.back();
         if (c == ',') {
           ++pos_;
-          next_slot(top.is_map);
-          more = true;
-        } else if (c == (top.is_map ? '}' : ']')) {
+          slot = &next_slot(top);
+        } else if (c == (top.map != nullptr ? '}' : ']')) {
           ++pos_;
+          auto done = top;
           frames.pop_back();
-          close(top);
+          if (done.map != nullptr)
+            *done.target = (owner_.*finish_)(std::move(*done.map));
         } else {
           fail("Expecting ',' delimiter");
         }
       }
-      if (!more)
+      if (slot == nullptr)
         break;
     }
     next_token();
     if (pos_ != last_) // not next_token() != 0: the text may hold a NUL
       fail("Extra data");
-    return std::move(items.front());
+    return result;
   }
 
 private:
@@ -499,43 +579,42 @@ private:
 
   // -- values -----------------------------------------------------------------
 
-  /// Decodes the value at the cursor into `out` (none before). Returns
-  /// whether it opened a non-empty container (whose first slot is then the
-  /// newest).
-  bool read_value(value& out) {
+  /// Decodes the value at the cursor into `out` (none before). Returns the
+  /// first slot of a non-empty container it opened, else nullptr.
+  value* read_value(value& out) {
     auto c = next_token();
     switch (c) {
       case '"':
         charge_value("a JSON string");
         read_string(out);
-        return false;
+        return nullptr;
       case '{':
       case '[':
         return open(out, c == '{');
       case 'n':
         read_literal("null", "a JSON null");
-        return false;
+        return nullptr;
       case 't':
         read_literal("true", "a JSON boolean");
         out.emplace<bool>(true);
-        return false;
+        return nullptr;
       case 'f':
         read_literal("false", "a JSON boolean");
         out.emplace<bool>(false);
-        return false;
+        return nullptr;
       case 'N':
         read_literal("NaN", "a JSON number");
         out.emplace<double>(std::numeric_limits<double>::quiet_NaN());
-        return false;
+        return nullptr;
       case 'I':
         read_literal("Infinity", "a JSON number");
         out.emplace<double>(std::numeric_limits<double>::infinity());
-        return false;
+        return nullptr;
       default:
         if (c == '-' || (c >= '0' && c <= '9')) {
           charge_value("a JSON number");
           read_number(out);
-          return false;
+          return nullptr;
         }
         fail("Expecting value");
     }
@@ -552,7 +631,7 @@ private:
       fail("Expecting value");
   }
 
-  bool open(value& out, bool is_map) {
+  value* open(value& out, bool is_map) {
     auto& frames = frames_.get();
     if (frames.size() >= max_depth_)
       throw wire_error(errc::nesting_too_deep, "JSON text nests deeper than "
@@ -560,53 +639,47 @@ private:
                                                  + " levels");
     charge_value(is_map ? "a JSON object" : "a JSON array");
     ++pos_;
+    // Every container takes its count, also an empty one.
+    auto& counts = counts_.get();
+    std::size_t count
+      = next_count_ < counts.size() ? counts[next_count_].items : 0;
+    ++next_count_;
     if (next_token() == (is_map ? '}' : ']')) {
       ++pos_;
       if (is_map)
         out = (owner_.*finish_)(dict{});
       else
         out.emplace<array>();
-      return false;
+      return nullptr;
     }
-    frames.push_back(frame{items_.get().size(), is_map});
-    next_slot(is_map);
-    return true;
+    // The count is exact for valid JSON; the budget bounds it for the rest.
+    auto slots = std::min(count, decoded_.values_left() / (is_map ? 2 : 1));
+    if (is_map) {
+      auto& map = out.emplace<dict>();
+      map.reserve(slots);
+      frames.push_back(frame{&out, nullptr, &map});
+    } else {
+      auto& xs = out.emplace<array>();
+      xs.reserve(slots);
+      frames.push_back(frame{&out, &xs, nullptr});
+    }
+    return &next_slot(frames.back());
   }
 
   /// Adds the slot of the next item; for an object, reads its key and colon
   /// first.
-  void next_slot(bool is_map) {
-    auto& items = items_.get();
-    if (is_map) {
-      if (next_token() != '"')
-        fail("Expecting property name enclosed in double quotes");
-      charge_value("a JSON key");
-      read_string(items.emplace_back());
-      if (next_token() != ':')
-        fail("Expecting ':' delimiter");
-      ++pos_;
-    }
-    items.emplace_back();
-  }
-
-  /// Moves the items of a closed container off the stack into it.
-  void close(const frame& top) {
-    auto& items = items_.get();
-    auto first = items.begin() + static_cast<std::ptrdiff_t>(top.start);
-    auto n = items.size() - top.start;
-    auto& out = items[top.start - 1];
-    if (top.is_map) {
-      dict xs;
-      xs.reserve(n / 2);
-      for (auto i = first; i != items.end(); i += 2)
-        xs.append(std::move(i[0]), std::move(i[1]));
-      out = (owner_.*finish_)(std::move(xs));
-    } else {
-      auto& xs = out.emplace<array>();
-      xs.reserve(n);
-      std::move(first, items.end(), std::back_inserter(xs));
-    }
-    items.erase(first, items.end());
+  value& next_slot(const frame& top) {
+    if (top.map == nullptr)
+      return top.xs->emplace_back();
+    if (next_token() != '"')
+      fail("Expecting property name enclosed in double quotes");
+    charge_value("a JSON key");
+    auto& entry = top.map->emplace_back();
+    read_string(entry.first);
+    if (next_token() != ':')
+      fail("Expecting ':' delimiter");
+    ++pos_;
+    return entry.second;
   }
 
   // -- strings ----------------------------------------------------------------
@@ -906,8 +979,10 @@ private:
   const char* pos_;
   const char* last_;
   detail::decode_budget decoded_;
-  detail::scratch_vector<value> items_;
   detail::scratch_vector<frame> frames_;
+  /// Items per container (count_items), and the next one to take.
+  detail::scratch_vector<item_count> counts_;
+  std::size_t next_count_ = 0;
 };
 
 } // namespace

@@ -35,6 +35,11 @@ public:
     left_ -= n;
   }
 
+  /// How many more values the budget allows.
+  std::size_t values_left() const noexcept {
+    return left_ / sizeof(value);
+  }
+
   /// Bytes charged so far.
   std::size_t used() const noexcept {
     return limit_ - left_;
