@@ -363,9 +363,31 @@ private:
 
   std::uint64_t read_be(int n) {
     auto p = take(static_cast<std::size_t>(n));
-    std::uint64_t x = 0;
-    for (int i = 0; i < n; ++i)
-      x = (x << 8) | p[i];
+    switch (n) {
+      case 1:
+        return p[0];
+      case 2:
+        return load_be<std::uint16_t>(p);
+      case 4:
+        return load_be<std::uint32_t>(p);
+      default:
+        return load_be<std::uint64_t>(p);
+    }
+  }
+
+  /// Reads a big-endian `T` (an unsigned integer of 2, 4 or 8 bytes).
+  template <class T>
+  static T load_be(const std::uint8_t* p) noexcept {
+    T x;
+    std::memcpy(&x, p, sizeof(T));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if constexpr (sizeof(T) == 2)
+      x = __builtin_bswap16(x);
+    else if constexpr (sizeof(T) == 4)
+      x = __builtin_bswap32(x);
+    else
+      x = __builtin_bswap64(x);
+#endif
     return x;
   }
 
@@ -405,19 +427,19 @@ private:
       case 0xcd:
       case 0xce:
       case 0xcf:
-        out = value{read_be(1 << (b - 0xcc))};
+        set_uint(out, read_be(1 << (b - 0xcc)));
         break;
       case 0xd0:
-        out = value{std::int64_t{static_cast<std::int8_t>(read_be(1))}};
+        out.emplace<std::int64_t>(static_cast<std::int8_t>(read_be(1)));
         break;
       case 0xd1:
-        out = value{std::int64_t{static_cast<std::int16_t>(read_be(2))}};
+        out.emplace<std::int64_t>(static_cast<std::int16_t>(read_be(2)));
         break;
       case 0xd2:
-        out = value{std::int64_t{static_cast<std::int32_t>(read_be(4))}};
+        out.emplace<std::int64_t>(static_cast<std::int32_t>(read_be(4)));
         break;
       case 0xd3:
-        out = value{static_cast<std::int64_t>(read_be(8))};
+        out.emplace<std::int64_t>(static_cast<std::int64_t>(read_be(8)));
         break;
       case 0xca: {
         auto bits = static_cast<std::uint32_t>(read_be(4));
@@ -467,6 +489,14 @@ private:
                            + std::to_string(pos_ - first_ - 1));
     }
     return nullptr;
+  }
+
+  /// Stores an unsigned integer as the value model normalizes it.
+  static void set_uint(value& out, std::uint64_t x) {
+    if (x <= std::uint64_t{INT64_MAX})
+      out.emplace<std::int64_t>(static_cast<std::int64_t>(x));
+    else
+      out.emplace<std::uint64_t>(x);
   }
 
   [[noreturn]] void reject_ext(std::uint64_t size) {

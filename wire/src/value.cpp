@@ -353,8 +353,14 @@ void dict::dedup() {
       auto str = xs_[i].first.get_if<std::string>();
       for (size_t j = 0; j < i && !dup; ++j) {
         if (str != nullptr) {
+          // Sizes and first characters tell most keys apart without a
+          // memcmp call.
           auto other = xs_[j].first.get_if<std::string>();
-          dup = other != nullptr && *other == *str;
+          dup = other != nullptr && other->size() == str->size()
+                && (str->empty()
+                    || ((*other)[0] == (*str)[0]
+                        && std::memcmp(other->data(), str->data(), str->size())
+                             == 0));
         } else {
           dup = key_equal(xs_[i].first, xs_[j].first);
         }

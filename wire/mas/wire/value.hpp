@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -341,7 +342,20 @@ public:
   template <class T, class... Ts>
   T& emplace(Ts&&... xs) {
     tuple_ = false;
-    return data_.template emplace<T>(std::forward<Ts>(xs)...);
+    if (type() != kind::none)
+      return data_.template emplace<T>(std::forward<Ts>(xs)...);
+    // A None holds nothing to destroy: build over it directly instead of
+    // through the variant's reset (an out-of-line visit), the common case
+    // of a decoder filling a fresh slot. If `T`'s constructor throws, the
+    // slot holds None again.
+    try {
+      auto p = ::new (static_cast<void*>(&data_))
+        data_type(std::in_place_type<T>, std::forward<Ts>(xs)...);
+      return *std::get_if<T>(p);
+    } catch (...) {
+      ::new (static_cast<void*>(&data_)) data_type();
+      throw;
+    }
   }
 
   friend bool operator==(const value& x, const value& y);
